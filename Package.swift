@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// ShardTrain: data-parallel training of feedforward networks on a workstation's CPU cores.
+import PackageDescription
+
+let package = Package(
+    name: "ShardTrain",
+    products: [
+        .executable(name: "shardtrain", targets: ["ShardTrainCLI"]),
+        .library(name: "ShardTraining", targets: ["ShardTraining"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C bridges: module maps and shim headers, nothing else.
+        .systemLibrary(
+            name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // Numeric core: aligned buffers, BLAS, element-wise kernels, seedable RNG.
+        .target(name: "ShardCore", dependencies: ["CBLAS"]),
+        // HDF5: owning File / Group / Dataset / Attribute types with typed errors.
+        .target(name: "ShardHDF5", dependencies: ["CHDF5"]),
+        // The network: parameter layout, dense layers, losses, optimizers, schedules.
+        .target(name: "ShardNetwork", dependencies: ["ShardCore"]),
+        // Datasets: the HDF5 dataset format, IDX import, epoch order.
+        .target(name: "ShardData", dependencies: ["ShardCore", "ShardHDF5", "CZlib"]),
+        // Training: experiments, the trainer loop, model files.
+        .target(
+            name: "ShardTraining",
+            dependencies: [
+                "ShardCore", "ShardHDF5", "ShardNetwork", "ShardData",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
+        // The `shardtrain` command.
+        .executableTarget(
+            name: "ShardTrainCLI",
+            dependencies: [
+                "ShardTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
+        .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5"]),
+        .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "ShardHDF5"]),
+        .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5"]),
+        .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining"]),
+        .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardHDF5"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
