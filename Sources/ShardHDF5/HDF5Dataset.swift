@@ -1,0 +1,106 @@
+import CHDF5
+
+/// A dataset in an open file: its shape and element kind, whole and row-range reads.
+public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
+    public let file: HDF5File
+    public let path: String
+    let handle: HDF5Handle
+
+    init(file: HDF5File, path: String, handle: HDF5Handle) {
+        self.file = file
+        self.path = path
+        self.handle = handle
+    }
+
+    public func objectID() throws -> hid_t { handle.id }
+
+    /// The extent of each dimension; `[]` for a scalar dataset.
+    public var shape: [Int] {
+        get throws {
+            let space = try checked(H5Dget_space(handle.id), "read dataspace", file: file.path,
+                                    object: path)
+            defer { H5Sclose(space) }
+            return extent(of: space)
+        }
+    }
+
+    /// The element kind as stored (float64, uint8, ...).
+    public var elementKind: HDF5ElementKind {
+        get throws {
+            let type = try checked(H5Dget_type(handle.id), "read datatype", file: file.path,
+                                   object: path)
+            defer { H5Tclose(type) }
+            return HDF5ElementKind(type: type)
+        }
+    }
+
+    /// Reads the whole dataset into `destination` (which must hold `shape.product` values),
+    /// converting to `T` as HDF5 does (float64 to float32, any integer width to another).
+    public func read<T: HDF5Element>(into destination: UnsafeMutableBufferPointer<T>) throws {
+        let count = try shape.reduce(1, *)
+        guard destination.count == count else {
+            throw HDF5Error.shapeMismatch(
+                file: file.path, object: path, expected: "\(destination.count) values",
+                found: "\(count) values")
+        }
+        guard count > 0 else { return }
+        try checked(
+            H5Dread(handle.id, T.nativeType, shard_h5s_all(), shard_h5s_all(),
+                    HDF5Library.defaultProperties, destination.baseAddress),
+            "read", file: file.path, object: path)
+    }
+
+    public func read<T: HDF5Element>(as type: T.Type = T.self) throws -> [T] {
+        let count = try shape.reduce(1, *)
+        return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try read(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+            initialized = count
+        }
+    }
+
+    /// Reads rows `rows` of the first dimension (a hyperslab) into `destination`.
+    public func readRows<T: HDF5Element>(
+        _ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<T>
+    ) throws {
+        let dims = try shape
+        guard let rowCount = dims.first, rows.lowerBound >= 0, rows.upperBound <= rowCount else {
+            throw HDF5Error.shapeMismatch(
+                file: file.path, object: path, expected: "at least \(rows.upperBound) rows",
+                found: "\(try shape)")
+        }
+        let rowWidth = dims.dropFirst().reduce(1, *)
+        guard destination.count == rows.count * rowWidth else {
+            throw HDF5Error.shapeMismatch(
+                file: file.path, object: path, expected: "\(destination.count) values",
+                found: "\(rows.count * rowWidth) values in rows \(rows)")
+        }
+        guard !rows.isEmpty, rowWidth > 0 else { return }
+        let fileSpace = try checked(H5Dget_space(handle.id), "read dataspace", file: file.path,
+                                    object: path)
+        defer { H5Sclose(fileSpace) }
+        var start = [hsize_t](repeating: 0, count: dims.count)
+        var count = dims.map { hsize_t($0) }
+        start[0] = hsize_t(rows.lowerBound)
+        count[0] = hsize_t(rows.count)
+        try checked(
+            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil),
+            "select rows \(rows)", file: file.path, object: path)
+        let memorySpace = try checked(
+            H5Screate_simple(Int32(count.count), &count, nil), "create dataspace",
+            file: file.path, object: path)
+        defer { H5Sclose(memorySpace) }
+        try checked(
+            H5Dread(handle.id, T.nativeType, memorySpace, fileSpace,
+                    HDF5Library.defaultProperties, destination.baseAddress),
+            "read rows \(rows)", file: file.path, object: path)
+    }
+
+    public func readRows<T: HDF5Element>(_ rows: Range<Int>, as type: T.Type = T.self) throws -> [T] {
+        let rowWidth = try shape.dropFirst().reduce(1, *)
+        let count = rows.count * rowWidth
+        return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try readRows(rows, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+            initialized = count
+        }
+    }
+}
