@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Element-wise activations of hidden layers (and of the output layer under MSE).
+///
+/// Each derivative is written in terms of the activation's *output* a = f(z), so the backward
+/// pass needs only the stored activations: relu' = [a > 0], tanh' = 1 - a^2,
+/// sigmoid' = a (1 - a), identity' = 1.
+public enum Activation: String, CaseIterable, Sendable {
+    case relu, tanh, sigmoid, identity
+
+    /// Applies f in place to `count` values.
+    @inline(__always)
+    func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .relu:
+            for index in 0..<count { values[index] = max(values[index], 0) }
+        case .tanh:
+            for index in 0..<count { values[index] = tanhf(values[index]) }
+        case .sigmoid:
+            // Written so that neither branch overflows: exp of a non-positive number only.
+            for index in 0..<count {
+                let z = values[index]
+                if z >= 0 {
+                    values[index] = 1 / (1 + expf(-z))
+                } else {
+                    let e = expf(z)
+                    values[index] = e / (1 + e)
+                }
+            }
+        case .identity:
+            break
+        }
+    }
+
+    /// Turns dL/da into dL/dz in place: `gradient[i] *= f'(z_i)`, given a = f(z) in `outputs`.
+    @inline(__always)
+    func backward(
+        outputs: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        switch self {
+        case .relu:
+            for index in 0..<count where outputs[index] <= 0 { gradient[index] = 0 }
+        case .tanh:
+            for index in 0..<count {
+                let a = outputs[index]
+                gradient[index] *= 1 - a * a
+            }
+        case .sigmoid:
+            for index in 0..<count {
+                let a = outputs[index]
+                gradient[index] *= a * (1 - a)
+            }
+        case .identity:
+            break
+        }
+    }
+}
