@@ -1,0 +1,36 @@
+import ShardCore
+
+/// One split of a dataset held in memory: features as Float32 [rows x width], and either
+/// integer class labels [rows] or float targets [rows x targetWidth].
+public final class DataSplit: @unchecked Sendable {
+    public let name: String
+    public let rowCount: Int
+    public let width: Int
+    /// [rowCount x width]
+    public let features: FloatBuffer
+    public enum TargetStorage: Sendable {
+        case labels([Int32])
+        /// [rowCount x width], row-major
+        case values(FloatBuffer, width: Int)
+    }
+    public let targets: TargetStorage
+
+    public init(name: String, rowCount: Int, width: Int, features: FloatBuffer, targets: TargetStorage) {
+        precondition(features.count == rowCount * width)
+        self.name = name
+        self.rowCount = rowCount
+        self.width = width
+        self.features = features
+        self.targets = targets
+    }
+
+    public var labels: [Int32]? { if case .labels(let labels) = targets { labels } else { nil } }
+
+    /// Number of columns of the targets: 1 for labels (one class index per row).
+    public var targetWidth: Int {
+        switch targets {
+        case .labels: return 1
+        case .values(_, let width): return width
+        }
+    }
+}

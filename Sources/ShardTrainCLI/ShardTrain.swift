@@ -1,0 +1,37 @@
+import ArgumentParser
+import ShardCore
+
+/// The root command holds only configuration; each subcommand lives in its own file.
+@main
+struct ShardTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shardtrain",
+        abstract: "Train feedforward networks on every CPU core of a workstation.",
+        discussion: """
+            Exit codes: 0 success; 1 training failed (e.g. the loss diverged); 64 usage or \
+            experiment error; 65 data error (missing, malformed or inconsistent data or model \
+            file); 74 output could not be written.
+            """,
+        version: ShardTrainVersion.string,
+        subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self])
+
+    static func main() {
+        // Our own workers own the cores; OpenBLAS's threads must not compete (docs/engine.md).
+        BLAS.useSingleThread()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let (code, message) = FailureReport.describe(error)
+            if let message {
+                FailureReport.printError(message)
+                Self.exit(withError: ExitCode(code))
+            }
+            Self.exit(withError: error)
+        }
+    }
+}
+
+enum ShardTrainVersion {
+    static let string = "0.1.0"
+}

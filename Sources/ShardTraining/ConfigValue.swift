@@ -1,0 +1,98 @@
+import TOMLKit
+
+/// A plain value read from TOML, detached from TOMLKit's node pointers.
+public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
+    case integer(Int)
+    case float(Double)
+    case string(String)
+    case bool(Bool)
+    case array([ConfigValue])
+
+    /// TOML spelling, used for the resolved experiment file and in messages.
+    public var description: String {
+        switch self {
+        case .integer(let value): return String(value)
+        case .float(let value):
+            if value.isNaN { return "nan" }
+            if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+            let text = String(value)
+            return text.contains(".") || text.contains("e") ? text : text + ".0"
+        case .string(let value):
+            var escaped = ""
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": escaped += "\\\""
+                case "\\": escaped += "\\\\"
+                case "\n": escaped += "\\n"
+                case "\t": escaped += "\\t"
+                default: escaped.unicodeScalars.append(scalar)
+                }
+            }
+            return "\"\(escaped)\""
+        case .bool(let value): return value ? "true" : "false"
+        case .array(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+
+    /// What kind of value this is, for error messages.
+    var kindName: String {
+        switch self {
+        case .integer: return "an integer"
+        case .float: return "a number"
+        case .string: return "a string"
+        case .bool: return "a boolean"
+        case .array: return "an array"
+        }
+    }
+
+    init?(toml value: TOMLValueConvertible) {
+        switch value.type {
+        case .int: self = .integer(value.int!)
+        case .double: self = .float(value.double!)
+        case .string: self = .string(value.string!)
+        case .bool: self = .bool(value.bool!)
+        case .array:
+            var items: [ConfigValue] = []
+            for item in value.array! {
+                guard let converted = ConfigValue(toml: item) else { return nil }
+                items.append(converted)
+            }
+            self = .array(items)
+        default: return nil
+        }
+    }
+}
+
+/// Parses a TOML document into dotted keys (`optimizer.learning_rate`) and their values.
+enum TOMLFlattener {
+    static func parse(_ text: String, source: String) throws(ExperimentError) -> [(String, ConfigValue)] {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw .syntax(source: source, line: error.source.begin.line,
+                          column: error.source.begin.column, message: error.description)
+        } catch {
+            throw .syntax(source: source, line: 0, column: 0, message: "\(error)")
+        }
+        var result: [(String, ConfigValue)] = []
+        try flatten(table, prefix: "", source: source, into: &result)
+        return result
+    }
+
+    private static func flatten(_ table: TOMLTable, prefix: String, source: String,
+                                into result: inout [(String, ConfigValue)]) throws(ExperimentError) {
+        for key in table.keys {
+            let name = prefix.isEmpty ? key : prefix + "." + key
+            guard let value = table[key] else { continue }
+            if value.type == .table, let child = value.table {
+                try flatten(child, prefix: name, source: source, into: &result)
+            } else if let converted = ConfigValue(toml: value) {
+                result.append((name, converted))
+            } else {
+                throw .wrongType(source: source, key: name, expected: "a number, string, boolean or array",
+                                 found: "a TOML \(value.type)")
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import ShardCore
+import ShardHDF5
+import ShardNetwork
+
+/// A trained model in HDF5: `/model/<layer>/weight` [inputs x outputs] and
+/// `/model/<layer>/bias` (float32), with root attributes describing the architecture and the
+/// resolved experiment (docs/model-file.md). The checkpoint format extends this layout.
+public struct ModelFile {
+    public static let format = "shardtrain-model"
+    public static let version: Int64 = 1
+
+    public var network: Network
+    public var parameters: FloatBuffer
+    /// The resolved experiment (TOML) the model was trained with.
+    public var experimentTOML: String
+    public var classNames: [String]?
+
+    public init(network: Network, parameters: FloatBuffer, experimentTOML: String,
+                classNames: [String]?) {
+        self.network = network
+        self.parameters = parameters
+        self.experimentTOML = experimentTOML
+        self.classNames = classNames
+    }
+
+    /// Writes atomically: a temporary file in the same folder, flushed, then renamed over
+    /// `path`, so a crash never leaves a half-written model under the final name.
+    public func write(to path: String, metrics: [String: Double] = [:]) throws(TrainingError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let temporary = (folder.isEmpty ? "." : folder) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        do {
+            if !folder.isEmpty {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+            do {
+                let file = try HDF5File.create(temporary)
+                let root = file.root
+                try root.setAttribute("format", Self.format)
+                try root.setAttribute("version", Self.version)
+                try root.setAttribute("layer_sizes", network.layerSizes.map(Int64.init))
+                try root.setAttribute("hidden_activation", network.hiddenActivation.rawValue)
+                try root.setAttribute("output_activation", network.outputActivation.rawValue)
+                try root.setAttribute("loss", network.loss.rawValue)
+                try root.setAttribute("experiment", experimentTOML)
+                if let classNames { try root.setAttribute("classes", classNames) }
+                for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
+                    try root.setAttribute(name, value)
+                }
+                let model = try root.createGroup("model")
+                for entry in network.layout.entries {
+                    let layer = try model.groupCreatingIfNeeded(entry.layer)
+                    let slice = UnsafeBufferPointer(start: parameters.pointer + entry.offset, count: entry.count)
+                    try layer.createDataset(entry.kind, shape: entry.shape, values: slice)
+                }
+                try file.flush()
+            }
+            try syncFile(temporary)
+            guard rename(temporary, path) == 0 else {
+                throw TrainingError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as TrainingError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .writeFailed(path: path, reason: "\(error)")
+        }
+    }
+
+    public static func read(from path: String) throws -> ModelFile {
+        let file = try HDF5File.open(path)
+        let root = file.root
+        guard root.hasAttribute("format"),
+              let format = try? root.stringAttribute("format"),
+              format == Self.format || format == "shardtrain-checkpoint"
+        else {
+            throw TrainingError.badModelFile(path: path, reason: "no 'format' attribute \"\(Self.format)\" at the root; was it written by `shardtrain train`?")
+        }
+        let sizes = try root.integerArrayAttribute("layer_sizes").map(Int.init)
+        guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }),
+              let hidden = Activation(rawValue: try root.stringAttribute("hidden_activation")),
+              let output = Activation(rawValue: try root.stringAttribute("output_activation")),
+              let loss = Loss(rawValue: try root.stringAttribute("loss"))
+        else {
+            throw TrainingError.badModelFile(path: path, reason: "the architecture attributes are missing or invalid")
+        }
+        let network = Network(layerSizes: sizes, hiddenActivation: hidden, loss: loss, outputActivation: output)
+        let parameters = FloatBuffer(count: network.parameterCount)
+        let model = try root.group("model")
+        for entry in network.layout.entries {
+            let dataset = try model.group(entry.layer).dataset(entry.kind)
+            let shape = try dataset.shape
+            guard shape == entry.shape else {
+                throw HDF5Error.shapeMismatch(file: path, object: dataset.path,
+                                              expected: "\(entry.shape)", found: "\(shape)")
+            }
+            try dataset.read(into: UnsafeMutableBufferPointer(start: parameters.pointer + entry.offset, count: entry.count))
+        }
+        let classNames = root.hasAttribute("classes") ? try root.stringArrayAttribute("classes") : nil
+        return ModelFile(network: network, parameters: parameters,
+                         experimentTOML: (try? root.stringAttribute("experiment")) ?? "",
+                         classNames: classNames)
+    }
+}
+
+/// fsync, so a renamed file's contents are on disk before its name is.
+func syncFile(_ path: String) throws(TrainingError) {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+}

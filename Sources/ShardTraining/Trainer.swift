@@ -1,0 +1,132 @@
+import ShardCore
+import ShardData
+import ShardNetwork
+
+/// The training loop: seeded shuffle per epoch, mini-batches (a short last batch is kept and
+/// its gradient divided by its own size), one optimizer update per batch, evaluation on the
+/// test split after each epoch.
+public final class Trainer {
+    public let experiment: Experiment
+    public let data: PreparedData
+    public let network: Network
+    /// [network.parameterCount], laid out by `network.layout`
+    public let parameters: FloatBuffer
+    /// [network.parameterCount], the mean gradient of the current batch
+    let gradient: FloatBuffer
+    let optimizer: Optimizer
+    let batch: MiniBatch
+    let workspace: Workspace
+    let evaluator: Evaluator
+    var generator: RandomGenerator
+    /// Called after each epoch with that epoch's figures.
+    public var progress: ((EpochReport) -> Void)?
+
+    public init(experiment: Experiment, data: PreparedData) throws(ExperimentError) {
+        let batchSize = experiment.batchSize
+        guard batchSize <= data.train.rowCount else {
+            throw .invalidValue(source: "experiment", key: "training.batch_size",
+                                value: String(batchSize),
+                                reason: "larger than the \(data.train.rowCount) rows of the train split; use at most \(data.train.rowCount)")
+        }
+        self.experiment = experiment
+        self.data = data
+        network = data.network(for: experiment)
+        parameters = FloatBuffer(count: network.parameterCount)
+        gradient = FloatBuffer(count: network.parameterCount)
+        optimizer = Optimizer(configuration: experiment.optimizer, layout: network.layout)
+        batch = MiniBatch(capacity: batchSize, split: data.train)
+        workspace = network.makeWorkspace(maxRows: batchSize)
+        evaluator = Evaluator(network: network)
+        generator = RandomGenerator(seed: experiment.seed)
+        network.initialize(parameters, scheme: experiment.initialization ?? network.defaultInitialization,
+                           generator: &generator)
+    }
+
+    public var stepsPerEpoch: Int {
+        (data.train.rowCount + experiment.batchSize - 1) / experiment.batchSize
+    }
+
+    public func run() throws(TrainingError) -> TrainingSummary {
+        let clock = ContinuousClock()
+        let runStart = clock.now
+        var trainingTime = Duration.zero
+        let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
+        let train = data.train
+        var step = 0
+        var lastTrain = (loss: 0.0, accuracy: Double?.none)
+        var lastTest = Evaluator.Result(loss: 0, accuracy: nil)
+        var order = Array(0..<train.rowCount)
+        for epoch in 1...experiment.epochs {
+            let epochStart = clock.now
+            generator.shuffle(&order)
+            var epochOutcome = ShardOutcome()
+            var learningRate = schedule.rate(atStep: step)
+            var batchStart = 0
+            while batchStart < train.rowCount {
+                let rows = min(experiment.batchSize, train.rowCount - batchStart)
+                batch.gather(from: train, indices: order[batchStart..<(batchStart + rows)])
+                learningRate = schedule.rate(atStep: step)
+                let outcome = computeGradient(rows: rows)
+                step += 1
+                guard outcome.lossSum.isFinite else {
+                    throw .diverged(step: step, epoch: epoch, loss: outcome.lossSum / Double(rows),
+                                    learningRate: learningRate)
+                }
+                optimizer.update(parameters: parameters, gradient: gradient, learningRate: learningRate)
+                epochOutcome = epochOutcome + outcome
+                batchStart += rows
+            }
+            let epochTraining = clock.now - epochStart
+            trainingTime += epochTraining
+            guard parameters.isFinite else {
+                throw .diverged(step: step, epoch: epoch, loss: .nan, learningRate: learningRate)
+            }
+            lastTest = evaluator.evaluate(parameters: parameters, on: data.test)
+            guard lastTest.loss.isFinite else {
+                throw .diverged(step: step, epoch: epoch, loss: lastTest.loss, learningRate: learningRate)
+            }
+            let count = Double(train.rowCount)
+            lastTrain = (epochOutcome.lossSum / count,
+                         data.isClassification ? Double(epochOutcome.correct) / count : nil)
+            progress?(EpochReport(
+                epoch: epoch, epochs: experiment.epochs, steps: step, trainLoss: lastTrain.loss,
+                trainAccuracy: lastTrain.accuracy, testLoss: lastTest.loss,
+                testAccuracy: lastTest.accuracy, learningRate: learningRate,
+                samplesPerSecond: count / epochTraining.seconds,
+                seconds: (clock.now - epochStart).seconds))
+        }
+        var metrics = ["test_loss": lastTest.loss, "train_loss": lastTrain.loss]
+        if let accuracy = lastTest.accuracy { metrics["test_accuracy"] = accuracy }
+        try ModelFile(network: network, parameters: parameters, experimentTOML: experiment.resolvedTOML,
+                      classNames: data.classNames)
+            .write(to: experiment.modelPath, metrics: metrics)
+        return TrainingSummary(
+            experiment: experiment.name, testAccuracy: lastTest.accuracy, testLoss: lastTest.loss,
+            trainLoss: lastTrain.loss, trainAccuracy: lastTrain.accuracy,
+            epochs: experiment.epochs, steps: step, seconds: (clock.now - runStart).seconds,
+            samplesPerSecond: Double(train.rowCount * experiment.epochs) / trainingTime.seconds,
+            workers: 1, batchSize: experiment.batchSize, seed: experiment.seed,
+            parameters: network.parameterCount, modelFile: experiment.modelPath)
+    }
+
+    /// The mean gradient of the gathered batch into `gradient`; returns the batch's loss sum
+    /// and correct count.
+    func computeGradient(rows: Int) -> ShardOutcome {
+        gradient.fill(with: 0)
+        let targets: Targets = data.isClassification
+            ? .labels(UnsafePointer(batch.labels)) : .values(UnsafePointer(batch.values.pointer))
+        let outcome = network.accumulateGradient(
+            parameters: parameters.pointer, inputs: batch.features.pointer, targets: targets,
+            rows: rows, workspace: workspace, gradient: gradient.pointer)
+        let scale = 1 / Float(rows)
+        for index in 0..<gradient.count { gradient[index] *= scale }
+        return outcome
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) * 1e-18
+    }
+}

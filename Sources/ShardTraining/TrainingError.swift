@@ -1,0 +1,20 @@
+/// Failures of a run that are neither a bad experiment nor bad data.
+public enum TrainingError: Error, CustomStringConvertible {
+    /// The loss became NaN or infinite at `step` (1-based, counted over the whole run).
+    case diverged(step: Int, epoch: Int, loss: Double, learningRate: Float)
+    /// The model file could not be written.
+    case writeFailed(path: String, reason: String)
+    /// A model file that is not one of ours, or does not match what it is used with.
+    case badModelFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .diverged(let step, let epoch, let loss, let learningRate):
+            return "training diverged: the loss became \(loss) at step \(step) (epoch \(epoch)) with learning rate \(learningRate); lower optimizer.learning_rate or add schedule.warmup_steps"
+        case .writeFailed(let path, let reason):
+            return "could not write \(path): \(reason); check the folder is writable and the disk has space"
+        case .badModelFile(let path, let reason):
+            return "\(path) is not a usable ShardTrain model file: \(reason)"
+        }
+    }
+}
