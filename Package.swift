@@ -47,12 +47,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Helpers shared by the test targets: temporary paths, fixtures, synthetic datasets.
+        .target(name: "ShardTestSupport", dependencies: ["ShardCore", "ShardHDF5"],
+                path: "Tests/ShardTestSupport"),
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
-        .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5"]),
-        .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "ShardHDF5"]),
-        .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5"]),
-        .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining"]),
-        .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardHDF5"]),
+        .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining", "ShardTestSupport"]),
+        .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardHDF5", "ShardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -60,12 +60,16 @@ public struct DatasetFile: Sendable {
                 try x.read(into: featureBuffer.buffer)
                 try checkFinite(featureBuffer, width: width, object: featurePath)
             case .unsignedInteger(bits: 8):
-                let scale = x.hasAttribute("scale") ? Float(try x.doubleAttribute("scale")) : 1 / 255
+                // Scaled in Float64 then rounded once, so 51 becomes Float(0.2) exactly as
+                // numpy's x / 255 would give.
+                let scale = x.hasAttribute("scale") ? try x.doubleAttribute("scale") : 1.0 / 255
                 let bytes: [UInt8] = try x.read()
-                for index in 0..<bytes.count { featureBuffer[index] = Float(bytes[index]) * scale }
+                var table = [Float](repeating: 0, count: 256)
+                for value in 0..<256 { table[value] = Float(Double(value) * scale) }
+                for index in 0..<bytes.count { featureBuffer[index] = table[Int(bytes[index])] }
                 if !scale.isFinite {
                     throw DataError.nonFinite(file: path, object: "\(featurePath)@scale", row: 0,
-                                              column: 0, value: scale)
+                                              column: 0, value: Float(scale))
                 }
             case let kind:
                 throw DataError.unsupportedType(file: path, object: featurePath,

@@ -106,13 +106,18 @@ extension HDF5Object {
             defer { for pointer in pointers { H5free_memory(pointer) } }
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         } else {
+            // Read fixed-length strings as stored (NULLPAD or SPACEPAD included): converting to
+            // a NULLTERM type of the same width would drop a string's last character.
             let width = H5Tget_size(fileType)
-            H5Tset_size(memoryType, width)
+            let storedType = H5Tcopy(fileType)
+            defer { H5Tclose(storedType) }
             var bytes = [CChar](repeating: 0, count: width * count + 1)
-            try checked(H5Aread(attribute, memoryType, &bytes), "read attribute",
+            try checked(H5Aread(attribute, storedType, &bytes), "read attribute",
                         file: file.path, object: object)
+            let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
             return (0..<count).map { index in
-                decodeCString(Array(bytes[(index * width)..<((index + 1) * width)]))
+                let text = decodeCString(Array(bytes[(index * width)..<((index + 1) * width)]))
+                return spacePadded ? String(text.reversed().drop { $0 == " " }.reversed()) : text
             }
         }
     }
