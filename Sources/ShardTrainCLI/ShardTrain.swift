@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ShardCore
 
 /// The root command holds only configuration; each subcommand lives in its own file.
@@ -16,7 +17,8 @@ struct ShardTrain: ParsableCommand {
         subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self])
 
     static func main() {
-        // Our own workers own the cores; OpenBLAS's threads must not compete (docs/engine.md).
+        useFastBLASKernels()
+        // Our own workers own the cores; OpenBLAS's threads must not compete.
         BLAS.useSingleThread()
         do {
             var command = try parseAsRoot()
@@ -30,6 +32,15 @@ struct ShardTrain: ParsableCommand {
             Self.exit(withError: error)
         }
     }
+}
+
+/// When OpenBLAS misdetected this CPU and loaded slow generic kernels, start this same process
+/// again (same PID, arguments and environment) with OPENBLAS_CORETYPE naming the right family.
+/// A user's own OPENBLAS_CORETYPE is always respected. If exec fails, the run goes on, slower.
+private func useFastBLASKernels() {
+    guard getenv("OPENBLAS_CORETYPE") == nil, let core = BLAS.betterCoreType() else { return }
+    setenv("OPENBLAS_CORETYPE", core, 1)
+    execv("/proc/self/exe", CommandLine.unsafeArgv)
 }
 
 enum ShardTrainVersion {

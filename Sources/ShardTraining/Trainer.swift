@@ -106,7 +106,8 @@ public final class Trainer {
             epochs: experiment.epochs, steps: step, seconds: (clock.now - runStart).seconds,
             samplesPerSecond: Double(train.rowCount * experiment.epochs) / trainingTime.seconds,
             workers: 1, batchSize: experiment.batchSize, seed: experiment.seed,
-            parameters: network.parameterCount, modelFile: experiment.modelPath)
+            parameters: network.parameterCount, modelFile: experiment.modelPath,
+            blasCore: BLAS.coreName)
     }
 
     /// The mean gradient of the gathered batch into `gradient`; returns the batch's loss sum

@@ -16,6 +16,9 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var parameters: Int
     public var modelFile: String
+    /// The OpenBLAS kernel family that ran the matrix products (results differ in the last
+    /// bits between families, so reproducing a run bit for bit needs the same one).
+    public var blasCore: String
 
     enum CodingKeys: String, CodingKey {
         case experiment
@@ -29,6 +32,7 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         case batchSize = "batch_size"
         case seed, parameters
         case modelFile = "model_file"
+        case blasCore = "blas_core"
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ShardCore
 import ShardHDF5
 import ShardTestSupport
 import Testing
@@ -29,6 +30,23 @@ struct TrainAndEvaluateTests {
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("model: 4-8-3"))
         #expect(inspect.stdout.contains("weight: float32 [4 x 8]"))
+    }
+
+    @Test func fastBLASKernelsTrainLikeTheGenericOnes() throws {
+        // The binary replaces OpenBLAS's generic fallback (Prescott) with the CPU's own kernel
+        // family; the two must train the same network to the same loss up to rounding.
+        let experiment = try writeExperiment(data: try writeBlobs(trainRows: 120))
+        let chosen = try shardtrain(["train", experiment, "--json", "--quiet"])
+        let generic = try shardtrain(["train", experiment, "--json", "--quiet"],
+                                     environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        let a = try JSONSerialization.jsonObject(with: Data(chosen.stdout.utf8)) as! [String: Any]
+        let b = try JSONSerialization.jsonObject(with: Data(generic.stdout.utf8)) as! [String: Any]
+        #expect(b["blas_core"] as? String == "Prescott")
+        if BLAS.betterCoreType() != nil || BLAS.coreName != "Prescott" {
+            #expect(a["blas_core"] as? String != "Prescott")
+        }
+        let lossA = a["test_loss"] as! Double, lossB = b["test_loss"] as! Double
+        #expect(abs(lossA - lossB) <= 1e-4 * max(1, lossB), "\(lossA) vs \(lossB)")
     }
 
     @Test func setOverridesReachTheRun() throws {

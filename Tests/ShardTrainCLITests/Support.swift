@@ -24,10 +24,12 @@ struct RunResult {
 }
 
 /// Runs the real binary, as a user would, from `directory`.
-func shardtrain(_ arguments: [String], in directory: String? = nil) throws -> RunResult {
+func shardtrain(_ arguments: [String], in directory: String? = nil,
+                environment: [String: String] = [:]) throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: shardtrainBinary)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
