@@ -30,13 +30,17 @@ let package = Package(
         .target(name: "ShardHDF5", dependencies: ["CHDF5"]),
         // The network: parameter layout, dense layers, losses, optimizers, schedules.
         .target(name: "ShardNetwork", dependencies: ["ShardCore"]),
+        // The data-parallel engine: worker pool, micro-shards, fixed-order reduction. Knows
+        // flat buffers and a ShardWork protocol, nothing of networks or files.
+        .target(name: "CThreadSupport"),
+        .target(name: "ShardEngine", dependencies: ["ShardCore", "CThreadSupport"]),
         // Datasets: the HDF5 dataset format, IDX import, epoch order.
         .target(name: "ShardData", dependencies: ["ShardCore", "ShardHDF5", "CZlib"]),
         // Training: experiments, the trainer loop, model files.
         .target(
             name: "ShardTraining",
             dependencies: [
-                "ShardCore", "ShardHDF5", "ShardNetwork", "ShardData",
+                "ShardCore", "ShardHDF5", "ShardNetwork", "ShardData", "ShardEngine",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // The `shardtrain` command.
@@ -52,6 +56,7 @@ let package = Package(
                 path: "Tests/ShardTestSupport"),
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
         .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardEngineTests", dependencies: ["ShardEngine", "ShardCore"]),
         .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining", "ShardTestSupport"]),

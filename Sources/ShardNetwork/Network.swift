@@ -122,13 +122,18 @@ public struct Network: Sendable, Equatable {
     // MARK: Backward
 
     /// Adds the gradient of the loss summed over `rows` rows into `gradient` (laid out as
-    /// `layout`) and returns that loss sum and the correct count. Reads `parameters` only;
-    /// writes only `gradient` and `workspace`, so workers may share `parameters`.
+    /// `layout`) and returns that loss sum and the correct count; with `overwrite`, writes it
+    /// instead (no need to zero the buffer first). Reads `parameters` only; writes only
+    /// `gradient` and `workspace`, so workers may share `parameters`.
     public func accumulateGradient(
         parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, targets: Targets,
-        rows: Int, workspace: Workspace, gradient: UnsafeMutablePointer<Float>
+        rows: Int, workspace: Workspace, gradient: UnsafeMutablePointer<Float>,
+        overwrite: Bool = false
     ) -> ShardOutcome {
-        guard rows > 0 else { return ShardOutcome() }
+        guard rows > 0 else {
+            if overwrite { gradient.update(repeating: 0, count: parameterCount) }
+            return ShardOutcome()
+        }
         let outputs = forward(parameters: parameters, inputs: inputs, rows: rows,
                               workspace: workspace)
         // dZ of the output layer [rows x outputWidth], in the first delta buffer.
@@ -145,9 +150,10 @@ public struct Network: Sendable, Equatable {
             // dW += X^T . dZ   [fanIn x fanOut]
             BLAS.gemm(transposeA: true, transposeB: false, m: fanIn, n: fanOut, k: rows,
                       a: layerInput, lda: fanIn, b: delta, ldb: fanOut,
-                      beta: 1, c: gradient + weightOffset(layer), ldc: fanOut)
+                      beta: overwrite ? 0 : 1, c: gradient + weightOffset(layer), ldc: fanOut)
             // db += column sums of dZ   [fanOut]
             let dBias = gradient + biasOffset(layer)
+            if overwrite { dBias.update(repeating: 0, count: fanOut) }
             for row in 0..<rows {
                 let line = delta + row * fanOut
                 for column in 0..<fanOut { dBias[column] += line[column] }

@@ -63,22 +63,22 @@ public final class Optimizer: @unchecked Sendable {
 
     /// Applies one update to `parameters` from the mean gradient `gradient`.
     public func update(parameters: FloatBuffer, gradient: FloatBuffer, learningRate: Float) {
-        update(parameters: parameters, gradient: gradient, learningRate: learningRate,
-               range: 0..<layout.count)
+        update(parameters: parameters, gradient: UnsafePointer(gradient.pointer),
+               learningRate: learningRate, range: 0..<layout.count)
         stepCount += 1
     }
 
     /// The same update restricted to `range` of the flat vector, so workers can each update a
     /// slice; `stepCount` is advanced by the caller once all slices are done.
-    public func update(parameters: FloatBuffer, gradient: FloatBuffer, learningRate: Float,
-                       range: Range<Int>) {
+    public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>,
+                       learningRate: Float, range: Range<Int>) {
         let c = configuration
         for entry in layout.entries {
             let lower = max(entry.range.lowerBound, range.lowerBound)
             let upper = min(entry.range.upperBound, range.upperBound)
             guard lower < upper else { continue }
             let decay = entry.isWeight ? c.weightDecay : 0
-            let w = parameters.pointer, g = gradient.pointer
+            let w = parameters.pointer, g = gradient
             switch c.kind {
             case .sgd where c.momentum == 0:
                 for i in lower..<upper { w[i] -= learningRate * (g[i] + decay * w[i]) }

@@ -57,6 +57,17 @@ public struct Experiment: Sendable, Equatable {
     public var seed: UInt64 { UInt64(bitPattern: Int64(integer("training.seed"))) }
     /// 0 means one worker per active processor.
     public var workers: Int { integer("training.workers") }
+    /// Rows per micro-shard: the unit of work the engine hands a worker. The weights depend on
+    /// it (and on the batch size), never on the worker count. 0 picks it from the batch size.
+    public var shardRows: Int {
+        let chosen = integer("training.shard_rows")
+        return min(chosen > 0 ? chosen : Self.automaticShardRows(batchSize: batchSize), batchSize)
+    }
+
+    /// See docs/engine.md for the measurements behind this choice.
+    static func automaticShardRows(batchSize: Int) -> Int {
+        max(16, min(64, (batchSize + 1) / 2))
+    }
     // output
     public var modelPath: String {
         let path = string("output.model")

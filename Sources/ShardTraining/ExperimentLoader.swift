@@ -101,6 +101,9 @@ public enum ExperimentLoader {
         if experiment.workers < 0 {
             throw invalid("training.workers", "must be at least 1 (or 0 for one per processor)")
         }
+        if case .integer(let rows) = experiment.values["training.shard_rows"]!, rows < 0 {
+            throw invalid("training.shard_rows", "must be at least 1 (or 0 to pick from the batch size)")
+        }
         if case .integer(let warmup) = experiment.values["schedule.warmup_steps"]!, warmup < 0 {
             throw invalid("schedule.warmup_steps", "must not be negative")
         }

@@ -1,22 +1,28 @@
+import Foundation
 import ShardCore
 import ShardData
+import ShardEngine
 import ShardNetwork
 
 /// The training loop: seeded shuffle per epoch, mini-batches (a short last batch is kept and
-/// its gradient divided by its own size), one optimizer update per batch, evaluation on the
-/// test split after each epoch.
+/// its gradient divided by its own size), one data-parallel step per batch (gradients of
+/// micro-shards on all workers, fixed-order average, optimizer update), evaluation on the test
+/// split after each epoch.
 public final class Trainer {
     public let experiment: Experiment
     public let data: PreparedData
     public let network: Network
     /// [network.parameterCount], laid out by `network.layout`
     public let parameters: FloatBuffer
-    /// [network.parameterCount], the mean gradient of the current batch
-    let gradient: FloatBuffer
     let optimizer: Optimizer
     let batch: MiniBatch
-    let workspace: Workspace
+    let work: NetworkShardWork
+    let engine: DataParallelEngine
     let evaluator: Evaluator
+    /// Threads computing each step (the caller's included).
+    public let workerCount: Int
+    /// [network.parameterCount], the mean gradient of the last step
+    var gradient: FloatBuffer { engine.meanGradient }
     var generator: RandomGenerator
     /// Called after each epoch with that epoch's figures.
     public var progress: ((EpochReport) -> Void)?
@@ -32,10 +38,18 @@ public final class Trainer {
         self.data = data
         network = data.network(for: experiment)
         parameters = FloatBuffer(count: network.parameterCount)
-        gradient = FloatBuffer(count: network.parameterCount)
         optimizer = Optimizer(configuration: experiment.optimizer, layout: network.layout)
         batch = MiniBatch(capacity: batchSize, split: data.train)
-        workspace = network.makeWorkspace(maxRows: batchSize)
+        let processors = ProcessInfo.processInfo.activeProcessorCount
+        // Documented clamp: at most one worker per row of a batch.
+        workerCount = min(experiment.workers == 0 ? processors : experiment.workers, batchSize)
+        work = NetworkShardWork(
+            network: network, parameters: parameters, batch: batch, optimizer: optimizer,
+            shardRows: experiment.shardRows, workerCount: workerCount,
+            isClassification: data.isClassification)
+        engine = DataParallelEngine(
+            workerCount: workerCount, parameterCount: network.parameterCount,
+            maxShards: work.shardCount(rows: batchSize), work: work, processorCount: processors)
         evaluator = Evaluator(network: network)
         generator = RandomGenerator(seed: experiment.seed)
         network.initialize(parameters, scheme: experiment.initialization ?? network.defaultInitialization,
@@ -66,14 +80,16 @@ public final class Trainer {
                 let rows = min(experiment.batchSize, train.rowCount - batchStart)
                 batch.gather(from: train, indices: order[batchStart..<(batchStart + rows)])
                 learningRate = schedule.rate(atStep: step)
-                let outcome = computeGradient(rows: rows)
+                work.rowCount = rows
+                work.learningRate = learningRate
+                let sums = engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows)
                 step += 1
-                guard outcome.lossSum.isFinite else {
-                    throw .diverged(step: step, epoch: epoch, loss: outcome.lossSum / Double(rows),
+                guard sums.lossSum.isFinite else {
+                    throw .diverged(step: step, epoch: epoch, loss: sums.lossSum / Double(rows),
                                     learningRate: learningRate)
                 }
-                optimizer.update(parameters: parameters, gradient: gradient, learningRate: learningRate)
-                epochOutcome = epochOutcome + outcome
+                optimizer.stepCount += 1
+                epochOutcome = epochOutcome + sums
                 batchStart += rows
             }
             let epochTraining = clock.now - epochStart
@@ -105,23 +121,16 @@ public final class Trainer {
             trainLoss: lastTrain.loss, trainAccuracy: lastTrain.accuracy,
             epochs: experiment.epochs, steps: step, seconds: (clock.now - runStart).seconds,
             samplesPerSecond: Double(train.rowCount * experiment.epochs) / trainingTime.seconds,
-            workers: 1, batchSize: experiment.batchSize, seed: experiment.seed,
+            workers: workerCount, shardRows: experiment.shardRows, batchSize: experiment.batchSize, seed: experiment.seed,
             parameters: network.parameterCount, modelFile: experiment.modelPath,
             blasCore: BLAS.coreName)
     }
 
-    /// The mean gradient of the gathered batch into `gradient`; returns the batch's loss sum
-    /// and correct count.
+    /// The mean gradient of the gathered batch into `gradient`, without an update; returns
+    /// the batch's loss sum and correct count.
     func computeGradient(rows: Int) -> ShardOutcome {
-        gradient.fill(with: 0)
-        let targets: Targets = data.isClassification
-            ? .labels(UnsafePointer(batch.labels)) : .values(UnsafePointer(batch.values.pointer))
-        let outcome = network.accumulateGradient(
-            parameters: parameters.pointer, inputs: batch.features.pointer, targets: targets,
-            rows: rows, workspace: workspace, gradient: gradient.pointer)
-        let scale = 1 / Float(rows)
-        for index in 0..<gradient.count { gradient[index] *= scale }
-        return outcome
+        work.rowCount = rows
+        return engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows, applyUpdate: false)
     }
 }
 

@@ -12,6 +12,7 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     /// Training samples per second of training time (evaluation excluded).
     public var samplesPerSecond: Double
     public var workers: Int
+    public var shardRows: Int
     public var batchSize: Int
     public var seed: UInt64
     public var parameters: Int
@@ -29,6 +30,7 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         case epochs, steps, seconds
         case samplesPerSecond = "samples_per_second"
         case workers
+        case shardRows = "shard_rows"
         case batchSize = "batch_size"
         case seed, parameters
         case modelFile = "model_file"

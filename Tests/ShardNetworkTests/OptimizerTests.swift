@@ -81,7 +81,7 @@ struct OptimizerTests {
         for _ in 0..<2 {
             whole.update(parameters: a, gradient: gradient, learningRate: 0.01)
             for cut in stride(from: 0, to: layout.count, by: 5) {
-                sliced.update(parameters: b, gradient: gradient, learningRate: 0.01,
+                sliced.update(parameters: b, gradient: gradient.pointer, learningRate: 0.01,
                               range: cut..<min(cut + 5, layout.count))
             }
             sliced.stepCount += 1

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import ShardCore
+@testable import ShardEngine
+
+/// A stand-in model over plain buffers: shard s's "gradient" is a fixed pseudo-random vector
+/// (or one shared vector), and update records which elements it was given.
+final class RecordingWork: ShardWork, @unchecked Sendable {
+    let count: Int
+    let sameForEveryShard: Bool
+    let updatesSeen: UnsafeMutablePointer<Int32>
+    var lossPerShard: Double = 1
+    /// Worker indices that computed each shard (each shard is computed once per step).
+    var computedBy: [Int]
+
+    init(count: Int, sameForEveryShard: Bool = false, maxShards: Int = 64) {
+        self.count = count
+        self.sameForEveryShard = sameForEveryShard
+        updatesSeen = .allocate(capacity: count)
+        updatesSeen.initialize(repeating: 0, count: count)
+        computedBy = [Int](repeating: -1, count: maxShards)
+    }
+
+    deinit { updatesSeen.deallocate() }
+
+    static func value(shard: Int, index: Int) -> Float {
+        var generator = RandomGenerator(seed: UInt64(shard * 1_000_003 + index))
+        return Float(generator.nextGaussian())
+    }
+
+    func computeShard(_ shard: Int, worker: Int, gradient: UnsafeMutablePointer<Float>) -> ShardOutcome {
+        computedBy[shard] = worker
+        for index in 0..<count {
+            gradient[index] = sameForEveryShard ? Float(index % 7) * 0.125 : Self.value(shard: shard, index: index)
+        }
+        return ShardOutcome(lossSum: lossPerShard * Double(shard + 1), correct: shard)
+    }
+
+    func update(range: Range<Int>, meanGradient: UnsafePointer<Float>) {
+        for index in range { updatesSeen[index] += 1 }
+    }
+}
+
+struct DataParallelEngineTests {
+    @Test(arguments: [1, 2, 3, 4, 8])
+    func identicalShardsAverageToOneShardsGradient(workers: Int) {
+        // Horovod's check: every worker given the same data, the average equals one worker's
+        // gradient. 4 shards of 1 row each: mean = 4 g / 4 = g, exact in binary floating point.
+        let work = RecordingWork(count: 1000, sameForEveryShard: true)
+        let engine = DataParallelEngine(workerCount: workers, parameterCount: 1000, maxShards: 4,
+                                        work: work, processorCount: 2)
+        engine.step(shardCount: 4, rowCount: 4)
+        for index in 0..<1000 { #expect(engine.meanGradient[index] == Float(index % 7) * 0.125) }
+    }
+
+    @Test func meanGradientIsBitwiseTheSameForAnyWorkerCount() {
+        let count = 10_007  // not a multiple of 16, so slice edges are exercised
+        var reference: [Float]?
+        for workers in [1, 2, 3, 4, 5, 8] {
+            let work = RecordingWork(count: count)
+            let engine = DataParallelEngine(workerCount: workers, parameterCount: count, maxShards: 7,
+                                            work: work, processorCount: 2)
+            let sums = engine.step(shardCount: 7, rowCount: 100)
+            #expect(sums == ShardOutcome(lossSum: 28, correct: 21))  // 1+...+7 and 0+...+6
+            let mean = engine.meanGradient.array
+            if let reference { #expect(mean == reference, "workers \(workers)") } else { reference = mean }
+            // Every element handed to update exactly once.
+            #expect((0..<count).allSatisfy { work.updatesSeen[$0] == 1 })
+            // Shards go to workers in contiguous blocks, all of them used when there is work.
+            #expect(Set(work.computedBy.prefix(7)).count == min(workers, 7))
+        }
+        // And it is the plain fixed-order average: ((g0 + g1) + ...) * (1 / rows).
+        for index in [0, 1, 5000, count - 1] {
+            var sum: Float = 0
+            for shard in 0..<7 { sum += RecordingWork.value(shard: shard, index: index) }
+            #expect(reference![index] == sum * (1 / Float(100)))
+        }
+    }
+
+    @Test func manyStepsReuseTheWorkersWithoutLosingWakeUps() {
+        // Thousands of handoffs, including ones where workers have parked in between.
+        let work = RecordingWork(count: 64)
+        let engine = DataParallelEngine(workerCount: 3, parameterCount: 64, maxShards: 3, work: work,
+                                        processorCount: 4)
+        for step in 0..<3000 {
+            engine.step(shardCount: 3, rowCount: 3)
+            if step % 1000 == 999 { usleep(2000) }  // longer than the spin: workers park
+        }
+        #expect((0..<64).allSatisfy { work.updatesSeen[$0] == 3000 })
+    }
+
+    @Test func nonFiniteLossSkipsTheUpdate() {
+        let work = RecordingWork(count: 32)
+        work.lossPerShard = .nan
+        let engine = DataParallelEngine(workerCount: 2, parameterCount: 32, maxShards: 2, work: work,
+                                        processorCount: 2)
+        let sums = engine.step(shardCount: 2, rowCount: 2)
+        #expect(sums.lossSum.isNaN)
+        #expect((0..<32).allSatisfy { work.updatesSeen[$0] == 0 })
+    }
+}
