@@ -12,7 +12,6 @@ public final class MiniBatch: @unchecked Sendable {
     public let labels: UnsafeMutablePointer<Int32>
     /// [capacity x targetWidth] float targets (regression splits)
     public let values: FloatBuffer
-    public private(set) var rowCount = 0
 
     public init(capacity: Int, split: DataSplit) {
         self.capacity = capacity
@@ -26,24 +25,32 @@ public final class MiniBatch: @unchecked Sendable {
 
     deinit { labels.deallocate() }
 
-    /// Copies the rows `indices` of `split` into the batch, in that order.
-    public func gather(from split: DataSplit, indices: ArraySlice<Int>) {
-        precondition(indices.count <= capacity, "batch of \(indices.count) rows exceeds \(capacity)")
+    /// Copies the rows `indices` of `split` into the batch, in that order, from batch row
+    /// `firstRow` on. Workers each gather the rows of their own micro-shards, in parallel.
+    public func gather(from split: DataSplit, indices: ArraySlice<Int>, toRow firstRow: Int = 0) {
+        precondition(firstRow + indices.count <= capacity, "batch rows \(firstRow)+\(indices.count) exceed \(capacity)")
         let source = split.features.pointer
-        for (row, index) in indices.enumerated() {
+        var row = firstRow
+        for index in indices {
             (features.pointer + row * width).update(from: source + index * width, count: width)
+            row += 1
         }
         switch split.targets {
         case .labels(let splitLabels):
             splitLabels.withUnsafeBufferPointer { all in
-                for (row, index) in indices.enumerated() { labels[row] = all[index] }
+                var row = firstRow
+                for index in indices {
+                    labels[row] = all[index]
+                    row += 1
+                }
             }
         case .values(let splitValues, let targetWidth):
-            for (row, index) in indices.enumerated() {
+            var row = firstRow
+            for index in indices {
                 (values.pointer + row * targetWidth)
                     .update(from: splitValues.pointer + index * targetWidth, count: targetWidth)
+                row += 1
             }
         }
-        rowCount = indices.count
     }
 }

@@ -41,7 +41,8 @@ public enum Activation: String, CaseIterable, Sendable {
     ) {
         switch self {
         case .relu:
-            for index in 0..<count where outputs[index] <= 0 { gradient[index] = 0 }
+            // A select, not a branch, so the loop vectorises.
+            for index in 0..<count { gradient[index] = outputs[index] > 0 ? gradient[index] : 0 }
         case .tanh:
             for index in 0..<count {
                 let a = outputs[index]

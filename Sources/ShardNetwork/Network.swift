@@ -96,14 +96,23 @@ public struct Network: Sendable, Equatable {
                       a: layerInput, lda: fanIn, b: parameters + weightOffset(layer), ldb: fanOut,
                       beta: 0, c: z, ldc: fanOut)
             let bias = parameters + biasOffset(layer)
-            for row in 0..<rows {
-                let line = z + row * fanOut
-                for column in 0..<fanOut { line[column] += bias[column] }
-            }
-            if layer == layerCount - 1 && loss == .crossEntropy {
-                softmaxRows(z, rows: rows, width: fanOut)
+            let isLogits = layer == layerCount - 1 && loss == .crossEntropy
+            if !isLogits && activation(ofLayer: layer) == .relu {
+                // Bias and ReLU in one pass over the activations.
+                for row in 0..<rows {
+                    let line = z + row * fanOut
+                    for column in 0..<fanOut { line[column] = max(line[column] + bias[column], 0) }
+                }
             } else {
-                activation(ofLayer: layer).apply(z, count: rows * fanOut)
+                for row in 0..<rows {
+                    let line = z + row * fanOut
+                    for column in 0..<fanOut { line[column] += bias[column] }
+                }
+                if isLogits {
+                    softmaxRows(z, rows: rows, width: fanOut)
+                } else {
+                    activation(ofLayer: layer).apply(z, count: rows * fanOut)
+                }
             }
             layerInput = UnsafePointer(z)
         }

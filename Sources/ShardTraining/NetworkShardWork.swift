@@ -3,9 +3,11 @@ import ShardData
 import ShardEngine
 import ShardNetwork
 
-/// Connects the network to the engine: micro-shard s of the gathered mini-batch is its rows
-/// [s * shardRows, min((s + 1) * shardRows, rows)); each worker has its own workspace sized
-/// for one micro-shard; the update is the optimizer's, on the engine's slice.
+/// Connects the network to the engine: micro-shard s of the mini-batch is its rows
+/// [s * shardRows, min((s + 1) * shardRows, rows)), which the worker computing it first gathers
+/// from the split (so the copy runs in parallel and lands in that worker's cache); each worker
+/// has its own workspace sized for one micro-shard; the update is the optimizer's, on the
+/// engine's slice.
 final class NetworkShardWork: ShardWork, @unchecked Sendable {
     let network: Network
     let parameters: FloatBuffer
@@ -14,12 +16,14 @@ final class NetworkShardWork: ShardWork, @unchecked Sendable {
     let shardRows: Int
     let workspaces: [Workspace]
     let isClassification: Bool
-    /// Set by the trainer before each step.
-    var rowCount = 0
+    let split: DataSplit
+    /// Set by the trainer before each step: the split rows of this mini-batch, in order.
+    var indices: ArraySlice<Int> = []
     var learningRate: Float = 0
 
-    init(network: Network, parameters: FloatBuffer, batch: MiniBatch, optimizer: Optimizer,
-         shardRows: Int, workerCount: Int, isClassification: Bool) {
+    init(network: Network, parameters: FloatBuffer, split: DataSplit, batch: MiniBatch,
+         optimizer: Optimizer, shardRows: Int, workerCount: Int, isClassification: Bool) {
+        self.split = split
         self.network = network
         self.parameters = parameters
         self.batch = batch
@@ -33,7 +37,9 @@ final class NetworkShardWork: ShardWork, @unchecked Sendable {
 
     func computeShard(_ shard: Int, worker: Int, gradient: UnsafeMutablePointer<Float>) -> ShardOutcome {
         let first = shard * shardRows
-        let rows = min(shardRows, rowCount - first)
+        let rows = min(shardRows, indices.count - first)
+        let start = indices.startIndex + first
+        batch.gather(from: split, indices: indices[start..<(start + rows)], toRow: first)
         let targets: Targets = isClassification
             ? .labels(UnsafePointer(batch.labels + first))
             : .values(UnsafePointer(batch.values.pointer + first * batch.targetWidth))

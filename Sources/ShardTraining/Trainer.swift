@@ -44,7 +44,8 @@ public final class Trainer {
         // Documented clamp: at most one worker per row of a batch.
         workerCount = min(experiment.workers == 0 ? processors : experiment.workers, batchSize)
         work = NetworkShardWork(
-            network: network, parameters: parameters, batch: batch, optimizer: optimizer,
+            network: network, parameters: parameters, split: data.train, batch: batch,
+            optimizer: optimizer,
             shardRows: experiment.shardRows, workerCount: workerCount,
             isClassification: data.isClassification)
         engine = DataParallelEngine(
@@ -78,17 +79,14 @@ public final class Trainer {
             var batchStart = 0
             while batchStart < train.rowCount {
                 let rows = min(experiment.batchSize, train.rowCount - batchStart)
-                batch.gather(from: train, indices: order[batchStart..<(batchStart + rows)])
                 learningRate = schedule.rate(atStep: step)
-                work.rowCount = rows
-                work.learningRate = learningRate
-                let sums = engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows)
+                let sums = self.step(indices: order[batchStart..<(batchStart + rows)],
+                                     learningRate: learningRate)
                 step += 1
                 guard sums.lossSum.isFinite else {
                     throw .diverged(step: step, epoch: epoch, loss: sums.lossSum / Double(rows),
                                     learningRate: learningRate)
                 }
-                optimizer.stepCount += 1
                 epochOutcome = epochOutcome + sums
                 batchStart += rows
             }
@@ -126,10 +124,23 @@ public final class Trainer {
             blasCore: BLAS.coreName)
     }
 
-    /// The mean gradient of the gathered batch into `gradient`, without an update; returns
-    /// the batch's loss sum and correct count.
-    func computeGradient(rows: Int) -> ShardOutcome {
-        work.rowCount = rows
+    /// One update from the train rows `indices`: gradients on all workers, the fixed-order
+    /// average, the optimizer. A non-finite loss leaves the weights untouched.
+    @discardableResult
+    public func step(indices: ArraySlice<Int>, learningRate: Float) -> ShardOutcome {
+        let rows = indices.count
+        work.indices = indices
+        work.learningRate = learningRate
+        let sums = engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows)
+        if sums.lossSum.isFinite { optimizer.stepCount += 1 }
+        return sums
+    }
+
+    /// The mean gradient of the train rows `indices` into `gradient`, without an update;
+    /// returns the batch's loss sum and correct count.
+    func computeGradient(indices: ArraySlice<Int>) -> ShardOutcome {
+        let rows = indices.count
+        work.indices = indices
         return engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows, applyUpdate: false)
     }
 }

@@ -56,16 +56,13 @@ struct TrainerTests {
         let data = try writeBlobs()
         let setup = try experiment(data, ["training.batch_size=4"])
         let trainer = try Trainer(experiment: setup, data: try PreparedData.load(setup))
-        let train = trainer.data.train
         // The mean gradient of rows {5, 9} as a batch of 2 ...
-        trainer.batch.gather(from: train, indices: [5, 9])
-        _ = trainer.computeGradient(rows: 2)
+        _ = trainer.computeGradient(indices: [5, 9])
         let batchGradient = trainer.gradient.array
         // ... equals the average of the two single-row gradients.
         var sum = [Float](repeating: 0, count: batchGradient.count)
         for row in [5, 9] {
-            trainer.batch.gather(from: train, indices: [row])
-            _ = trainer.computeGradient(rows: 1)
+            _ = trainer.computeGradient(indices: [row])
             for (index, value) in trainer.gradient.array.enumerated() { sum[index] += value }
         }
         for (a, b) in zip(batchGradient, sum) { #expect(abs(a - b / 2) <= 1e-6 * max(1, abs(a))) }

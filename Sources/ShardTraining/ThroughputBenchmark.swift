@@ -1,0 +1,125 @@
+import Foundation
+import ShardCore
+import ShardData
+
+/// Measures training throughput: for each batch size and worker count, timed passes of a
+/// fixed number of steps (SGD, constant rate) on the real data, interleaved across the
+/// configurations so that the machine's noise spreads over all of them alike. Evaluation,
+/// data loading and set-up are outside the timings.
+public struct ThroughputBenchmark {
+    public struct Configuration: Hashable, Sendable {
+        public var batchSize: Int
+        public var workers: Int
+    }
+
+    public struct Result: Codable, Sendable {
+        public var batchSize: Int
+        public var workers: Int
+        public var shardRows: Int
+        /// samples per second of each pass
+        public var passes: [Double]
+        /// resident memory before the first and after the last timed pass, bytes
+        public var residentBefore: Int
+        public var residentAfter: Int
+
+        enum CodingKeys: String, CodingKey {
+            case batchSize = "batch_size", workers, shardRows = "shard_rows", passes
+            case residentBefore = "resident_before", residentAfter = "resident_after"
+        }
+    }
+
+    public var experiment: Experiment
+    public var data: PreparedData
+    public var batchSizes: [Int]
+    public var workerCounts: [Int]
+    public var steps: Int
+    public var warmupSteps: Int
+    public var passes: Int
+
+    public init(experiment: Experiment, data: PreparedData, batchSizes: [Int], workerCounts: [Int],
+                steps: Int, warmupSteps: Int, passes: Int) {
+        self.experiment = experiment
+        self.data = data
+        self.batchSizes = batchSizes
+        self.workerCounts = workerCounts
+        self.steps = steps
+        self.warmupSteps = warmupSteps
+        self.passes = passes
+    }
+
+    public func run() throws -> (results: [Result], sgemmPasses: [Double], peakResident: Int) {
+        var trainers: [(Configuration, Trainer)] = []
+        for batchSize in batchSizes {
+            for workers in workerCounts {
+                let setup = try ExperimentLoader.load(
+                    text: experiment.resolvedTOML, name: experiment.name, source: "bench",
+                    overrides: ["training.batch_size=\(batchSize)", "training.workers=\(workers)"])
+                trainers.append((Configuration(batchSize: batchSize, workers: workers),
+                                 try Trainer(experiment: setup, data: data)))
+            }
+        }
+        var generator = RandomGenerator(seed: experiment.seed)
+        var order = Array(0..<data.train.rowCount)
+        generator.shuffle(&order)
+        var cursor = 0
+        func runSteps(_ trainer: Trainer, _ count: Int) {
+            let batchSize = trainer.experiment.batchSize
+            for _ in 0..<count {
+                if cursor + batchSize > order.count { cursor = 0 }
+                trainer.step(indices: order[cursor..<(cursor + batchSize)],
+                             learningRate: trainer.experiment.learningRate)
+                cursor += batchSize
+            }
+        }
+        var results = trainers.map { configuration, trainer in
+            Result(batchSize: configuration.batchSize, workers: trainer.workerCount,
+                   shardRows: trainer.experiment.shardRows, passes: [], residentBefore: 0, residentAfter: 0)
+        }
+        for (index, (_, trainer)) in trainers.enumerated() {
+            runSteps(trainer, warmupSteps)
+            results[index].residentBefore = Self.residentBytes()
+        }
+        var sgemm: [Double] = []
+        let clock = ContinuousClock()
+        for _ in 0..<passes {
+            sgemm.append(Self.sgemmGigaflops())
+            for (index, (configuration, trainer)) in trainers.enumerated() {
+                let start = clock.now
+                runSteps(trainer, steps)
+                let seconds = (clock.now - start).seconds
+                results[index].passes.append(Double(steps * configuration.batchSize) / seconds)
+            }
+        }
+        for index in results.indices { results[index].residentAfter = Self.residentBytes() }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (results, sgemm, usage.ru_maxrss * 1024)
+    }
+
+    /// Single-thread sgemm GFLOP/s on the training's largest product (128 x 784 . 784 x 256),
+    /// for about 0.2 s: the per-core ceiling the training throughput is compared with.
+    public static func sgemmGigaflops() -> Double {
+        let (m, n, k) = (128, 256, 784)
+        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
+        a.fill(with: 0.5)
+        b.fill(with: 0.25)
+        let clock = ContinuousClock()
+        var calls = 0
+        let start = clock.now
+        while (clock.now - start) < .milliseconds(200) {
+            for _ in 0..<20 {
+                BLAS.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.pointer, lda: k,
+                          b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+            }
+            calls += 20
+        }
+        return Double(2 * m * n * k * calls) / (clock.now - start).seconds / 1e9
+    }
+
+    /// Resident set size now, from /proc/self/statm.
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+}
