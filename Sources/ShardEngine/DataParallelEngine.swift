@@ -141,12 +141,22 @@ private final class ReductionPhase: PoolJob, @unchecked Sendable {
             let end = min(start + Self.blockSize, sliceEnd)
             let out = mean + start
             let length = end - start
-            out.update(from: buffers[0] + start, count: length)
-            for shard in 1..<max(shardCount, 1) {
-                let source = buffers[shard] + start
-                for index in 0..<length { out[index] += source[index] }
+            // ((g0 + g1) + g2 + ...) * scale, element by element, with the first add and the
+            // scale folded into the passes that are made anyway.
+            let first = buffers[0] + start
+            if shardCount == 1 {
+                for index in 0..<length { out[index] = first[index] * scale }
+            } else {
+                let second = buffers[1] + start
+                for index in 0..<length { out[index] = first[index] + second[index] }
+                if shardCount > 2 {
+                    for shard in 2..<shardCount {
+                        let source = buffers[shard] + start
+                        for index in 0..<length { out[index] += source[index] }
+                    }
+                }
+                for index in 0..<length { out[index] *= scale }
             }
-            for index in 0..<length { out[index] *= scale }
             if applyUpdate { work.update(range: start..<end, meanGradient: mean) }
             start = end
         }

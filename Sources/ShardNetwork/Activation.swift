@@ -41,8 +41,20 @@ public enum Activation: String, CaseIterable, Sendable {
     ) {
         switch self {
         case .relu:
-            // A select, not a branch, so the loop vectorises.
-            for index in 0..<count { gradient[index] = outputs[index] > 0 ? gradient[index] : 0 }
+            // Explicit SIMD: written as a scalar select, the compiler emitted a branch per
+            // element, and this loop took 7 % of a training step.
+            var index = 0
+            while index + 8 <= count {
+                let a = UnsafeRawPointer(outputs + index).loadUnaligned(as: SIMD8<Float>.self)
+                var g = UnsafeRawPointer(gradient + index).loadUnaligned(as: SIMD8<Float>.self)
+                g.replace(with: 0, where: a .<= 0)
+                UnsafeMutableRawPointer(gradient + index).storeBytes(of: g, as: SIMD8<Float>.self)
+                index += 8
+            }
+            while index < count {
+                if outputs[index] <= 0 { gradient[index] = 0 }
+                index += 1
+            }
         case .tanh:
             for index in 0..<count {
                 let a = outputs[index]

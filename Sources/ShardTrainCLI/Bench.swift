@@ -55,14 +55,14 @@ struct Bench: ParsableCommand {
 
     struct Report: Encodable {
         let results: [ThroughputBenchmark.Result]
-        let sgemmGflops: [Double]
+        let ceilings: [ThroughputBenchmark.Ceiling]
         let parameters: Int
         let peakResident: Int
         let blasCore: String
         let processors: Int
         enum CodingKeys: String, CodingKey {
             case results, parameters, processors
-            case sgemmGflops = "sgemm_gflops", peakResident = "peak_resident", blasCore = "blas_core"
+            case ceilings = "sgemm_gflops", peakResident = "peak_resident", blasCore = "blas_core"
         }
     }
 
@@ -77,16 +77,18 @@ struct Bench: ParsableCommand {
         let benchmark = ThroughputBenchmark(
             experiment: loaded, data: data, batchSizes: parse(batchSizes)!, workerCounts: workerCounts,
             steps: steps, warmupSteps: warmup, passes: passes)
-        let (results, sgemm, peak) = try benchmark.run()
+        let (results, ceilings, peak) = try benchmark.run()
         let parameters = data.network(for: loaded).parameterCount
         if json {
-            print(try Report(results: results, sgemmGflops: sgemm, parameters: parameters, peakResident: peak,
+            print(try Report(results: results, ceilings: ceilings, parameters: parameters, peakResident: peak,
                              blasCore: BLAS.coreName, processors: processors).jsonLine())
             return
         }
-        let peakGflops = median(sgemm)
-        print("sgemm, one thread: \(format(peakGflops, 1)) GFLOP/s median of \(sgemm.count) (BLAS core \(BLAS.coreName)); \(parameters) parameters; \(processors) processors")
-        print("batch  workers  samples/s (min-max)          speed-up  GFLOP/s  of sgemm x workers  RSS before -> after")
+        let oneThread = median(ceilings.map(\.oneThread))
+        let allThreads = median(ceilings.map(\.allThreads))
+        let most = workerCounts.max()!
+        print("sgemm ceiling: \(format(oneThread, 1)) GFLOP/s on 1 thread, \(format(allThreads, 1)) on \(most) at once (medians of \(ceilings.count)); BLAS core \(BLAS.coreName); \(parameters) parameters; \(processors) processors")
+        print("batch  workers  samples/s (min-max)          speed-up  GFLOP/s  of sgemm ceiling   RSS before -> after")
         for result in results {
             let base = results.first { $0.batchSize == result.batchSize && $0.workers == workerCounts.min() }!
             let rate = median(result.passes)
@@ -96,7 +98,7 @@ struct Bench: ParsableCommand {
                 "  \(pad(Int(rate), 7)) (\(Int(result.passes.min()!))-\(Int(result.passes.max()!)))".padding(toLength: 30, withPad: " ", startingAt: 0),
                 "\(format(rate / median(base.passes), 2))x".padding(toLength: 9, withPad: " ", startingAt: 0),
                 format(gflops, 1).padding(toLength: 8, withPad: " ", startingAt: 0),
-                "\(Int((100 * gflops / (peakGflops * Double(result.workers))).rounded()))%".padding(toLength: 19, withPad: " ", startingAt: 0),
+                "\(Int((100 * gflops / (result.workers == 1 ? oneThread : result.workers == most ? allThreads : oneThread * Double(result.workers))).rounded()))%".padding(toLength: 19, withPad: " ", startingAt: 0),
                 "\(result.residentBefore >> 20) -> \(result.residentAfter >> 20) MiB",
             ].joined(separator: " "))
         }

@@ -1,6 +1,7 @@
 import Foundation
 import ShardCore
 import ShardData
+import ShardEngine
 
 /// Measures training throughput: for each batch size and worker count, timed passes of a
 /// fixed number of steps (SGD, constant rate) on the real data, interleaved across the
@@ -47,7 +48,17 @@ public struct ThroughputBenchmark {
         self.passes = passes
     }
 
-    public func run() throws -> (results: [Result], sgemmPasses: [Double], peakResident: Int) {
+    /// Per pass: the single-thread and the all-workers sgemm ceiling, GFLOP/s.
+    public struct Ceiling: Codable, Sendable {
+        public var oneThread: Double
+        public var allThreads: Double
+        public var threads: Int
+        enum CodingKeys: String, CodingKey {
+            case oneThread = "one_thread", allThreads = "all_threads", threads
+        }
+    }
+
+    public func run() throws -> (results: [Result], ceilings: [Ceiling], peakResident: Int) {
         var trainers: [(Configuration, Trainer)] = []
         for batchSize in batchSizes {
             for workers in workerCounts {
@@ -75,14 +86,21 @@ public struct ThroughputBenchmark {
             Result(batchSize: configuration.batchSize, workers: trainer.workerCount,
                    shardRows: trainer.experiment.shardRows, passes: [], residentBefore: 0, residentAfter: 0)
         }
-        for (index, (_, trainer)) in trainers.enumerated() {
-            runSteps(trainer, warmupSteps)
-            results[index].residentBefore = Self.residentBytes()
-        }
-        var sgemm: [Double] = []
+        for (_, trainer) in trainers { runSteps(trainer, warmupSteps) }
+        var ceilings: [Ceiling] = []
         let clock = ContinuousClock()
+        let processors = ProcessInfo.processInfo.activeProcessorCount
+        let mostWorkers = workerCounts.max() ?? 1
+        let oneThread = MatrixProductCeiling(threads: 1, processorCount: processors)
+        let allThreads = MatrixProductCeiling(threads: mostWorkers, processorCount: processors)
         for _ in 0..<passes {
-            sgemm.append(Self.sgemmGigaflops())
+            ceilings.append(Ceiling(oneThread: oneThread.gigaflops(), allThreads: allThreads.gigaflops(),
+                                    threads: mostWorkers))
+            if ceilings.count == 1 {
+                // After the warm-up and the first ceiling measurement, everything a step needs
+                // is allocated: from here on the resident size must stay flat.
+                for index in results.indices { results[index].residentBefore = Self.residentBytes() }
+            }
             for (index, (configuration, trainer)) in trainers.enumerated() {
                 let start = clock.now
                 runSteps(trainer, steps)
@@ -93,27 +111,7 @@ public struct ThroughputBenchmark {
         for index in results.indices { results[index].residentAfter = Self.residentBytes() }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return (results, sgemm, usage.ru_maxrss * 1024)
-    }
-
-    /// Single-thread sgemm GFLOP/s on the training's largest product (128 x 784 . 784 x 256),
-    /// for about 0.2 s: the per-core ceiling the training throughput is compared with.
-    public static func sgemmGigaflops() -> Double {
-        let (m, n, k) = (128, 256, 784)
-        let a = FloatBuffer(count: m * k), b = FloatBuffer(count: k * n), c = FloatBuffer(count: m * n)
-        a.fill(with: 0.5)
-        b.fill(with: 0.25)
-        let clock = ContinuousClock()
-        var calls = 0
-        let start = clock.now
-        while (clock.now - start) < .milliseconds(200) {
-            for _ in 0..<20 {
-                BLAS.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.pointer, lda: k,
-                          b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
-            }
-            calls += 20
-        }
-        return Double(2 * m * n * k * calls) / (clock.now - start).seconds / 1e9
+        return (results, ceilings, usage.ru_maxrss * 1024)
     }
 
     /// Resident set size now, from /proc/self/statm.
