@@ -76,7 +76,8 @@ struct Bench: ParsableCommand {
         let workerCounts = workers.flatMap(parse) ?? Array(1...processors)
         let benchmark = ThroughputBenchmark(
             experiment: loaded, data: data, batchSizes: parse(batchSizes)!, workerCounts: workerCounts,
-            steps: steps, warmupSteps: warmup, passes: passes)
+            steps: steps, warmupSteps: warmup, passes: passes,
+            shardRows: overrides.contains { $0.hasPrefix("training.shard_rows") } ? loaded.shardRows : nil)
         let (results, ceilings, peak) = try benchmark.run()
         let parameters = data.network(for: loaded).parameterCount
         if json {

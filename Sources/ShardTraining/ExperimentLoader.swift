@@ -27,8 +27,9 @@ public enum ExperimentLoader {
             let (key, value) = try parseOverride(override)
             values[key] = try checkedValue(key: key, value: value, source: "--set")
         }
-        let experiment = Experiment(name: name, values: values)
+        var experiment = Experiment(name: name, values: values)
         try validate(experiment, source: source)
+        experiment.resolveShardRows(processors: ProcessInfo.processInfo.activeProcessorCount)
         return experiment
     }
 

@@ -54,7 +54,8 @@ enum ExperimentSchema {
         Key(name: "training.seed", kind: .integer, defaultValue: .integer(1)),
         // 0 means one worker per active processor.
         Key(name: "training.workers", kind: .integer, defaultValue: .integer(0)),
-        // Rows per micro-shard; 0 picks them from the batch size (Experiment.shardRows).
+        // Rows per micro-shard; 0 picks them from the batch size and the processor count
+        // when the experiment is loaded (Experiment.automaticShardRows).
         Key(name: "training.shard_rows", kind: .integer, defaultValue: .integer(0)),
 
         // Empty means runs/<experiment name>/model.h5.

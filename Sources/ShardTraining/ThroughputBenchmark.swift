@@ -36,9 +36,12 @@ public struct ThroughputBenchmark {
     public var steps: Int
     public var warmupSteps: Int
     public var passes: Int
+    /// Rows per micro-shard for every configuration; nil: each batch size's automatic choice.
+    public var shardRows: Int?
 
     public init(experiment: Experiment, data: PreparedData, batchSizes: [Int], workerCounts: [Int],
-                steps: Int, warmupSteps: Int, passes: Int) {
+                steps: Int, warmupSteps: Int, passes: Int, shardRows: Int?) {
+        self.shardRows = shardRows
         self.experiment = experiment
         self.data = data
         self.batchSizes = batchSizes
@@ -64,7 +67,8 @@ public struct ThroughputBenchmark {
             for workers in workerCounts {
                 let setup = try ExperimentLoader.load(
                     text: experiment.resolvedTOML, name: experiment.name, source: "bench",
-                    overrides: ["training.batch_size=\(batchSize)", "training.workers=\(workers)"])
+                    overrides: ["training.batch_size=\(batchSize)", "training.workers=\(workers)",
+                                "training.shard_rows=\(shardRows ?? 0)"])
                 trainers.append((Configuration(batchSize: batchSize, workers: workers),
                                  try Trainer(experiment: setup, data: data)))
             }
