@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining", "ShardTestSupport"]),
-        .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardCore", "ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardCore", "ShardHDF5", "ShardTraining", "ShardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,4 +15,5 @@ fi
 
 experiment=${1:-experiments/fashion-mnist-mlp.toml}
 [ $# -gt 0 ] && shift
-exec "$shardtrain" train "$experiment" "$@"
+# A fresh run each time: --force replaces the checkpoints of an earlier run of this experiment.
+exec "$shardtrain" train "$experiment" --force "$@"

@@ -29,7 +29,9 @@ enum FailureReport {
             switch error {
             case .diverged: return (trainingFailed, error.description)
             case .writeFailed: return (output, error.description)
-            case .badModelFile: return (data, error.description)
+            case .badModelFile, .badCheckpoint: return (data, error.description)
+            case .nothingToResume: return (usage, error.description)
+            case .interrupted(let signal, _, _): return (128 + signal, error.description)
             }
         case let error as CommandFailure:
             return (error.code, error.message)
@@ -38,8 +40,8 @@ enum FailureReport {
         }
     }
 
-    static func printError(_ message: String) {
-        printToStandardError("shardtrain: error: " + message.replacingNewlines())
+    static func printError(_ message: String, isError: Bool = true) {
+        printToStandardError("shardtrain: " + (isError ? "error: " : "") + message.replacingNewlines())
     }
 }
 

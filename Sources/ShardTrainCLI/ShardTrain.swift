@@ -26,7 +26,8 @@ struct ShardTrain: ParsableCommand {
         } catch {
             let (code, message) = FailureReport.describe(error)
             if let message {
-                FailureReport.printError(message)
+                // An interrupted run that saved its checkpoint did what it was asked to.
+                FailureReport.printError(message, isError: code != 130 && code != 143)
                 Self.exit(withError: ExitCode(code))
             }
             Self.exit(withError: error)

@@ -77,10 +77,24 @@ public struct Experiment: Sendable, Equatable {
     }
 
     // output
-    public var modelPath: String {
+    /// output.model, else model.h5 in the run directory (runs/<name> by default).
+    public func modelPath(runDirectory: String?) -> String {
         let path = string("output.model")
-        return path.isEmpty ? "runs/\(name)/model.h5" : path
+        return path.isEmpty ? "\(runDirectory ?? defaultRunDirectory)/model.h5" : path
     }
+
+    public var defaultRunDirectory: String { "runs/\(name)" }
+
+    // checkpoints
+    public var checkpointEverySteps: Int { integer("checkpoint.every_steps") }
+    public var checkpointEveryEpochs: Int { integer("checkpoint.every_epochs") }
+    public var checkpointsKept: Int { integer("checkpoint.keep") }
+
+    /// Keys a resumed run may change; every other key must equal the checkpoint's.
+    public static let changeableOnResume: Set<String> = [
+        "training.epochs", "training.workers", "checkpoint.every_steps", "checkpoint.every_epochs",
+        "checkpoint.keep", "output.model",
+    ]
 
     init(name: String, values: [String: ConfigValue]) {
         self.name = name

@@ -105,6 +105,11 @@ public enum ExperimentLoader {
         if case .integer(let rows) = experiment.values["training.shard_rows"]!, rows < 0 {
             throw invalid("training.shard_rows", "must be at least 1 (or 0 to pick from the batch size)")
         }
+        for (key, minimum) in [("checkpoint.every_steps", 0), ("checkpoint.every_epochs", 1), ("checkpoint.keep", 1)] {
+            if case .integer(let value) = experiment.values[key]!, value < minimum {
+                throw invalid(key, "must be at least \(minimum)")
+            }
+        }
         if case .integer(let warmup) = experiment.values["schedule.warmup_steps"]!, warmup < 0 {
             throw invalid("schedule.warmup_steps", "must not be negative")
         }

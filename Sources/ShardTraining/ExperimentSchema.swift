@@ -58,7 +58,13 @@ enum ExperimentSchema {
         // when the experiment is loaded (Experiment.automaticShardRows).
         Key(name: "training.shard_rows", kind: .integer, defaultValue: .integer(0)),
 
-        // Empty means runs/<experiment name>/model.h5.
+        // Checkpoints, in <run directory>/checkpoints: every N steps (0: only at epoch ends),
+        // every N epochs, and always at the end; the newest `keep` are kept, plus the best.
+        Key(name: "checkpoint.every_steps", kind: .integer, defaultValue: .integer(0)),
+        Key(name: "checkpoint.every_epochs", kind: .integer, defaultValue: .integer(1)),
+        Key(name: "checkpoint.keep", kind: .integer, defaultValue: .integer(3)),
+
+        // Empty means <run directory>/model.h5.
         Key(name: "output.model", kind: .string, defaultValue: .string("")),
     ]
 

@@ -15,56 +15,46 @@ public struct ModelFile {
     /// The resolved experiment (TOML) the model was trained with.
     public var experimentTOML: String
     public var classNames: [String]?
+    /// The experiment's name (its file name without .toml).
+    public var experimentName: String
 
     public init(network: Network, parameters: FloatBuffer, experimentTOML: String,
-                classNames: [String]?) {
+                classNames: [String]?, experimentName: String) {
         self.network = network
         self.parameters = parameters
         self.experimentTOML = experimentTOML
         self.classNames = classNames
+        self.experimentName = experimentName
     }
 
-    /// Writes atomically: a temporary file in the same folder, flushed, then renamed over
-    /// `path`, so a crash never leaves a half-written model under the final name.
+    /// Writes atomically (AtomicFile): a crash never leaves a half-written model under `path`.
     public func write(to path: String, metrics: [String: Double] = [:]) throws(TrainingError) {
-        let folder = (path as NSString).deletingLastPathComponent
-        let temporary = (folder.isEmpty ? "." : folder) + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        do {
-            if !folder.isEmpty {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            }
-            do {
-                let file = try HDF5File.create(temporary)
-                let root = file.root
-                try root.setAttribute("format", Self.format)
-                try root.setAttribute("version", Self.version)
-                try root.setAttribute("layer_sizes", network.layerSizes.map(Int64.init))
-                try root.setAttribute("hidden_activation", network.hiddenActivation.rawValue)
-                try root.setAttribute("output_activation", network.outputActivation.rawValue)
-                try root.setAttribute("loss", network.loss.rawValue)
-                try root.setAttribute("experiment", experimentTOML)
-                if let classNames { try root.setAttribute("classes", classNames) }
-                for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
-                    try root.setAttribute(name, value)
-                }
-                let model = try root.createGroup("model")
-                for entry in network.layout.entries {
-                    let layer = try model.groupCreatingIfNeeded(entry.layer)
-                    let slice = UnsafeBufferPointer(start: parameters.pointer + entry.offset, count: entry.count)
-                    try layer.createDataset(entry.kind, shape: entry.shape, values: slice)
-                }
-                try file.flush()
-            }
-            try syncFile(temporary)
-            guard rename(temporary, path) == 0 else {
-                throw TrainingError.writeFailed(path: path, reason: String(cString: strerror(errno)))
-            }
-        } catch let error as TrainingError {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw .writeFailed(path: path, reason: "\(error)")
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            try write(into: file.root, metrics: metrics)
+            try file.flush()
+        }
+    }
+
+    /// The model's attributes and `/model` group, into `root` (checkpoints start the same way).
+    func write(into root: HDF5Group, metrics: [String: Double], format: String = Self.format) throws {
+        try root.setAttribute("format", format)
+        try root.setAttribute("version", Self.version)
+        try root.setAttribute("layer_sizes", network.layerSizes.map(Int64.init))
+        try root.setAttribute("hidden_activation", network.hiddenActivation.rawValue)
+        try root.setAttribute("output_activation", network.outputActivation.rawValue)
+        try root.setAttribute("loss", network.loss.rawValue)
+        try root.setAttribute("experiment", experimentTOML)
+        try root.setAttribute("experiment_name", experimentName)
+        if let classNames { try root.setAttribute("classes", classNames) }
+        for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
+            try root.setAttribute(name, value)
+        }
+        let model = try root.createGroup("model")
+        for entry in network.layout.entries {
+            let layer = try model.groupCreatingIfNeeded(entry.layer)
+            let slice = UnsafeBufferPointer(start: parameters.pointer + entry.offset, count: entry.count)
+            try layer.createDataset(entry.kind, shape: entry.shape, values: slice)
         }
     }
 
@@ -100,14 +90,7 @@ public struct ModelFile {
         let classNames = root.hasAttribute("classes") ? try root.stringArrayAttribute("classes") : nil
         return ModelFile(network: network, parameters: parameters,
                          experimentTOML: (try? root.stringAttribute("experiment")) ?? "",
-                         classNames: classNames)
+                         classNames: classNames,
+                         experimentName: (try? root.stringAttribute("experiment_name")) ?? "model")
     }
-}
-
-/// fsync, so a renamed file's contents are on disk before its name is.
-func syncFile(_ path: String) throws(TrainingError) {
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
-    defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
 }

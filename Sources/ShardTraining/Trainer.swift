@@ -24,8 +24,14 @@ public final class Trainer {
     /// [network.parameterCount], the mean gradient of the last step
     var gradient: FloatBuffer { engine.meanGradient }
     var generator: RandomGenerator
+    /// Where the run stands; restored from a checkpoint to resume.
+    public private(set) var state: TrainingState
     /// Called after each epoch with that epoch's figures.
     public var progress: ((EpochReport) -> Void)?
+    /// Where and when to write checkpoints; nil writes none.
+    public var checkpoints: CheckpointStore?
+    /// Checked after every step: the signal number when a stop was requested (SIGINT/SIGTERM).
+    public var stopRequest: (() -> Int32?)?
 
     public init(experiment: Experiment, data: PreparedData) throws(ExperimentError) {
         let batchSize = experiment.batchSize
@@ -55,73 +61,180 @@ public final class Trainer {
         generator = RandomGenerator(seed: experiment.seed)
         network.initialize(parameters, scheme: experiment.initialization ?? network.defaultInitialization,
                            generator: &generator)
+        state = TrainingState(rowCount: data.train.rowCount, generatorState: generator.state)
     }
 
     public var stepsPerEpoch: Int {
         (data.train.rowCount + experiment.batchSize - 1) / experiment.batchSize
     }
 
+    /// Trains from `state` to the last epoch: checkpoints by `checkpoints`' policy, stops
+    /// with a checkpoint when `stopRequest` reports a signal, and writes the model at the end.
     public func run() throws(TrainingError) -> TrainingSummary {
         let clock = ContinuousClock()
-        let runStart = clock.now
-        var trainingTime = Duration.zero
+        let segmentStart = clock.now
+        let wallBefore = state.wallSeconds
         let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
         let train = data.train
-        var step = 0
-        var lastTrain = (loss: 0.0, accuracy: Double?.none)
-        var lastTest = Evaluator.Result(loss: 0, accuracy: nil)
-        var order = Array(0..<train.rowCount)
-        for epoch in 1...experiment.epochs {
+        let rowCount = train.rowCount
+        /// Training time not yet added to `state.trainingSeconds` starts here.
+        var accounted = clock.now
+        func accountTime() {
+            let now = clock.now
+            state.trainingSeconds += (now - accounted).seconds
+            state.wallSeconds = wallBefore + (now - segmentStart).seconds
+            accounted = now
+        }
+        func saveCheckpoint() throws(TrainingError) -> String? {
+            guard let checkpoints else { return nil }
+            accountTime()
+            state.generatorState = generator.state
+            let path = try checkpoints.save(makeCheckpoint())
+            accounted = clock.now
+            return path
+        }
+        func stopIfRequested(checkpoint: String?) throws(TrainingError) {
+            guard let signal = stopRequest?() else { return }
+            var path = checkpoint
+            if path == nil { path = try saveCheckpoint() }
+            throw .interrupted(signal: signal, checkpoint: path ?? "(no run directory)",
+                               runDirectory: checkpoints?.runDirectory ?? "")
+        }
+
+        while state.epoch <= experiment.epochs {
+            let epoch = state.epoch
             let epochStart = clock.now
-            generator.shuffle(&order)
-            var epochOutcome = ShardOutcome()
-            var learningRate = schedule.rate(atStep: step)
-            var batchStart = 0
-            while batchStart < train.rowCount {
-                let rows = min(experiment.batchSize, train.rowCount - batchStart)
-                learningRate = schedule.rate(atStep: step)
-                let sums = self.step(indices: order[batchStart..<(batchStart + rows)],
-                                     learningRate: learningRate)
-                step += 1
+            let rowsBefore = state.position
+            if state.position == 0 {
+                generator.shuffle(&state.order)
+                state.epochLossSum = 0
+                state.epochCorrect = 0
+            }
+            var learningRate = schedule.rate(atStep: state.step)
+            while state.position < rowCount {
+                let rows = min(experiment.batchSize, rowCount - state.position)
+                learningRate = schedule.rate(atStep: state.step)
+                let sums = step(indices: state.order[state.position..<(state.position + rows)],
+                                learningRate: learningRate)
                 guard sums.lossSum.isFinite else {
-                    throw .diverged(step: step, epoch: epoch, loss: sums.lossSum / Double(rows),
+                    throw .diverged(step: state.step + 1, epoch: epoch, loss: sums.lossSum / Double(rows),
                                     learningRate: learningRate)
                 }
-                epochOutcome = epochOutcome + sums
-                batchStart += rows
+                state.step += 1
+                state.position += rows
+                state.epochLossSum += sums.lossSum
+                state.epochCorrect += sums.correct
+                var saved: String?
+                if let every = checkpoints?.everySteps, every > 0, state.step % every == 0,
+                   state.position < rowCount {
+                    saved = try saveCheckpoint()
+                }
+                try stopIfRequested(checkpoint: saved)
             }
-            let epochTraining = clock.now - epochStart
-            trainingTime += epochTraining
+            let epochTraining = (clock.now - epochStart).seconds
+            accountTime()
+            // The rate of the epoch's last update (also when a resume starts at the epoch's end).
+            learningRate = schedule.rate(atStep: max(state.step - 1, 0))
             guard parameters.isFinite else {
-                throw .diverged(step: step, epoch: epoch, loss: .nan, learningRate: learningRate)
+                throw .diverged(step: state.step, epoch: epoch, loss: .nan, learningRate: learningRate)
             }
-            lastTest = evaluator.evaluate(parameters: parameters, on: data.test)
-            guard lastTest.loss.isFinite else {
-                throw .diverged(step: step, epoch: epoch, loss: lastTest.loss, learningRate: learningRate)
+            let test = evaluator.evaluate(parameters: parameters, on: data.test)
+            guard test.loss.isFinite else {
+                throw .diverged(step: state.step, epoch: epoch, loss: test.loss, learningRate: learningRate)
             }
-            let count = Double(train.rowCount)
-            lastTrain = (epochOutcome.lossSum / count,
-                         data.isClassification ? Double(epochOutcome.correct) / count : nil)
+            let count = Double(rowCount)
+            let record = EpochRecord(
+                epoch: epoch, step: state.step, trainLoss: state.epochLossSum / count,
+                trainAccuracy: data.isClassification ? Double(state.epochCorrect) / count : nil,
+                testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(learningRate),
+                seconds: (clock.now - epochStart).seconds)
+            state.history.append(record)
+            state.epoch += 1
+            state.position = 0
             progress?(EpochReport(
-                epoch: epoch, epochs: experiment.epochs, steps: step, trainLoss: lastTrain.loss,
-                trainAccuracy: lastTrain.accuracy, testLoss: lastTest.loss,
-                testAccuracy: lastTest.accuracy, learningRate: learningRate,
-                samplesPerSecond: count / epochTraining.seconds,
-                seconds: (clock.now - epochStart).seconds))
+                epoch: epoch, epochs: experiment.epochs, steps: state.step, trainLoss: record.trainLoss,
+                trainAccuracy: record.trainAccuracy, testLoss: test.loss, testAccuracy: test.accuracy,
+                learningRate: learningRate,
+                samplesPerSecond: Double(rowCount - rowsBefore) / epochTraining,
+                seconds: record.seconds))
+            var saved: String?
+            if let checkpoints, epoch % checkpoints.everyEpochs == 0 || epoch == experiment.epochs {
+                saved = try saveCheckpoint()
+            }
+            try stopIfRequested(checkpoint: saved)
         }
-        var metrics = ["test_loss": lastTest.loss, "train_loss": lastTrain.loss]
-        if let accuracy = lastTest.accuracy { metrics["test_accuracy"] = accuracy }
-        try ModelFile(network: network, parameters: parameters, experimentTOML: experiment.resolvedTOML,
-                      classNames: data.classNames)
-            .write(to: experiment.modelPath, metrics: metrics)
+        accountTime()
+        guard let last = state.history.last else {
+            throw .nothingToResume(directory: checkpoints?.runDirectory ?? "",
+                                   reason: "training.epochs (\(experiment.epochs)) is not past the epochs already trained; raise it with --set training.epochs=N")
+        }
+        var metrics = ["test_loss": last.testLoss, "train_loss": last.trainLoss]
+        if let accuracy = last.testAccuracy { metrics["test_accuracy"] = accuracy }
+        try modelFile().write(to: modelPath, metrics: metrics)
         return TrainingSummary(
-            experiment: experiment.name, testAccuracy: lastTest.accuracy, testLoss: lastTest.loss,
-            trainLoss: lastTrain.loss, trainAccuracy: lastTrain.accuracy,
-            epochs: experiment.epochs, steps: step, seconds: (clock.now - runStart).seconds,
-            samplesPerSecond: Double(train.rowCount * experiment.epochs) / trainingTime.seconds,
-            workers: workerCount, shardRows: experiment.shardRows, batchSize: experiment.batchSize, seed: experiment.seed,
-            parameters: network.parameterCount, modelFile: experiment.modelPath,
+            experiment: experiment.name, testAccuracy: last.testAccuracy, testLoss: last.testLoss,
+            trainLoss: last.trainLoss, trainAccuracy: last.trainAccuracy,
+            epochs: state.history.count, steps: state.step, seconds: state.wallSeconds,
+            samplesPerSecond: Double(state.samplesSeen) / max(state.trainingSeconds, 1e-9),
+            workers: workerCount, shardRows: experiment.shardRows, batchSize: experiment.batchSize,
+            seed: experiment.seed, parameters: network.parameterCount, modelFile: modelPath,
             blasCore: BLAS.coreName)
+    }
+
+    /// Where the trained model goes: output.model, else model.h5 in the run directory.
+    public var modelPath: String {
+        experiment.modelPath(runDirectory: checkpoints?.runDirectory)
+    }
+
+    func modelFile() -> ModelFile {
+        ModelFile(network: network, parameters: parameters, experimentTOML: experiment.resolvedTOML,
+                  classNames: data.classNames, experimentName: experiment.name)
+    }
+
+    /// Everything needed to continue this run exactly.
+    public func makeCheckpoint() -> Checkpoint {
+        var state = self.state
+        state.generatorState = generator.state
+        return Checkpoint(model: modelFile(), optimizerName: experiment.optimizer.kind.rawValue,
+                          optimizerSteps: optimizer.stepCount,
+                          slots: zip(optimizer.configuration.slotNames, optimizer.slots).map { ($0, $1) },
+                          state: state)
+    }
+
+    /// Continues from `checkpoint`: weights, optimizer state, position, generator, history.
+    public func restore(from checkpoint: Checkpoint) throws(TrainingError) {
+        let path = checkpoints?.runDirectory ?? "checkpoint"
+        guard checkpoint.model.network == network else {
+            throw .badCheckpoint(path: path, reason: "its network \(checkpoint.model.network.layerSizes) differs from the experiment's \(network.layerSizes)")
+        }
+        guard checkpoint.state.order.count == data.train.rowCount,
+              Set(checkpoint.state.order).count == data.train.rowCount,
+              checkpoint.state.order.allSatisfy({ (0..<data.train.rowCount).contains($0) }) else {
+            throw .badCheckpoint(path: path, reason: "it was trained on \(checkpoint.state.order.count) train rows, the data file now has \(data.train.rowCount); use the same data file")
+        }
+        let expectedSlots = optimizer.configuration.slotNames
+        guard checkpoint.optimizerName == experiment.optimizer.kind.rawValue,
+              checkpoint.slots.map(\.name).sorted() == expectedSlots.sorted() else {
+            throw .badCheckpoint(path: path, reason: "its optimizer state (\(checkpoint.optimizerName)) does not match optimizer.name = \(experiment.optimizer.kind.rawValue)")
+        }
+        guard let restored = RandomGenerator(state: checkpoint.state.generatorState) else {
+            throw .badCheckpoint(path: path, reason: "invalid generator state")
+        }
+        parameters.copy(from: checkpoint.model.parameters)
+        for (name, buffer) in zip(expectedSlots, optimizer.slots) {
+            buffer.copy(from: checkpoint.slots.first { $0.name == name }!.values)
+        }
+        optimizer.stepCount = checkpoint.optimizerSteps
+        state = checkpoint.state
+        generator = restored
+    }
+
+    /// Starts from another run's weights (a model file or a checkpoint); nothing else of it.
+    public func warmStart(from model: ModelFile, path: String) throws(TrainingError) {
+        guard model.network.layerSizes == network.layerSizes else {
+            throw .badModelFile(path: path, reason: "its layers \(model.network.layerSizes) differ from the experiment's \(network.layerSizes)")
+        }
+        parameters.copy(from: model.parameters)
     }
 
     /// One update from the train rows `indices`: gradients on all workers, the fixed-order
@@ -133,6 +246,7 @@ public final class Trainer {
         work.learningRate = learningRate
         let sums = engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows)
         if sums.lossSum.isFinite { optimizer.stepCount += 1 }
+        work.indices = []  // hold no reference to the order, so shuffling it never copies
         return sums
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Failures of a run that are neither a bad experiment nor bad data.
 public enum TrainingError: Error, CustomStringConvertible {
     /// The loss became NaN or infinite at `step` (1-based, counted over the whole run).
@@ -6,6 +8,12 @@ public enum TrainingError: Error, CustomStringConvertible {
     case writeFailed(path: String, reason: String)
     /// A model file that is not one of ours, or does not match what it is used with.
     case badModelFile(path: String, reason: String)
+    /// A checkpoint that cannot be used: unreadable, truncated, corrupt, another version.
+    case badCheckpoint(path: String, reason: String)
+    /// No usable checkpoint in a run directory.
+    case nothingToResume(directory: String, reason: String)
+    /// Stopped by SIGINT or SIGTERM after writing a checkpoint.
+    case interrupted(signal: Int32, checkpoint: String, runDirectory: String)
 
     public var description: String {
         switch self {
@@ -15,6 +23,13 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "could not write \(path): \(reason); check the folder is writable and the disk has space"
         case .badModelFile(let path, let reason):
             return "\(path) is not a usable ShardTrain model file: \(reason)"
+        case .badCheckpoint(let path, let reason):
+            return "checkpoint \(path) is unusable: \(reason)"
+        case .nothingToResume(let directory, let reason):
+            return "cannot resume from \(directory): \(reason)"
+        case .interrupted(let signal, let checkpoint, let runDirectory):
+            let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+            return "stopped by \(name); checkpoint saved to \(checkpoint); continue with `shardtrain train --resume \(runDirectory)`"
         }
     }
 }

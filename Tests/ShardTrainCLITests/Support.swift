@@ -30,7 +30,10 @@ func shardtrain(_ arguments: [String], in directory: String? = nil,
     process.executableURL = URL(fileURLWithPath: shardtrainBinary)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    // A fresh working folder by default, so relative paths (runs/...) stay out of the tree.
+    let folder = directory ?? temporaryPath("cwd")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

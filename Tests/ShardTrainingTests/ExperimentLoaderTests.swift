@@ -26,7 +26,8 @@ struct ExperimentLoaderTests {
         #expect(experiment.optimizer.kind == .momentum && experiment.optimizer.momentum == 0.9)
         #expect(experiment.epochs == 3 && experiment.batchSize == 128)
         #expect(experiment.dataPath == "datasets/fashion-mnist.h5")
-        #expect(experiment.modelPath == "runs/test/model.h5")
+        #expect(experiment.modelPath(runDirectory: nil) == "runs/test/model.h5")
+        #expect(experiment.modelPath(runDirectory: "elsewhere") == "elsewhere/model.h5")
     }
 
     @Test func overridesUseTOMLValuesAndBareWords() throws {

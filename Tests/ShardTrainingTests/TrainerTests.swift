@@ -84,7 +84,7 @@ struct TrainerTests {
             return
         }
         #expect(step >= 1 && step <= 50)
-        #expect(!FileManager.default.fileExists(atPath: setup.modelPath))
+        #expect(!FileManager.default.fileExists(atPath: trainer.modelPath))
     }
 
     @Test func testLabelsBeyondTheClassCountAreRefused() throws {

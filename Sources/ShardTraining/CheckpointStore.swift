@@ -1,0 +1,101 @@
+import Foundation
+import ShardHDF5
+
+/// The checkpoints of one run directory, in `<run>/checkpoints/step-<step>.h5`: writes them
+/// atomically, keeps the newest `keep` plus the best by test metric, and finds the newest one
+/// that reads back intact.
+public final class CheckpointStore {
+    public let runDirectory: String
+    public let directory: String
+    public let everySteps: Int
+    public let everyEpochs: Int
+    public let keep: Int
+
+    public init(runDirectory: String, everySteps: Int, everyEpochs: Int, keep: Int) {
+        self.runDirectory = runDirectory
+        directory = "\(runDirectory)/checkpoints"
+        self.everySteps = everySteps
+        self.everyEpochs = everyEpochs
+        self.keep = keep
+    }
+
+    public convenience init(runDirectory: String, experiment: Experiment) {
+        self.init(runDirectory: runDirectory, everySteps: experiment.checkpointEverySteps,
+                  everyEpochs: experiment.checkpointEveryEpochs, keep: experiment.checkpointsKept)
+    }
+
+    public func path(forStep step: Int) -> String {
+        "\(directory)/step-\(String(repeating: "0", count: max(0, 9 - String(step).count)))\(step).h5"
+    }
+
+    /// The checkpoint files present, oldest first.
+    public func files() -> [(step: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("step-"), name.hasSuffix(".h5"),
+                  let step = Int(name.dropFirst(5).dropLast(3)) else { return nil }
+            return (step, "\(directory)/\(name)")
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Writes `checkpoint`, then deletes what the policy no longer keeps. Returns its path.
+    @discardableResult
+    public func save(_ checkpoint: Checkpoint) throws(TrainingError) -> String {
+        let path = path(forStep: checkpoint.state.step)
+        try checkpoint.write(to: path)
+        prune()
+        return path
+    }
+
+    /// Keeps the newest `keep` files and the one with the best score; removes the rest.
+    func prune() {
+        let all = files()
+        guard all.count > keep else { return }
+        let newest = Set(all.suffix(keep).map(\.path))
+        // The best score; on a tie the newest (files are oldest first).
+        var best: String?
+        var bestScore = -Double.infinity
+        for file in all {
+            if let value = score(of: file.path), value >= bestScore {
+                best = file.path
+                bestScore = value
+            }
+        }
+        for file in all where !newest.contains(file.path) && file.path != best {
+            unlink(file.path)
+        }
+    }
+
+    /// Test accuracy, or minus the test loss for regression, from the root attributes.
+    func score(of path: String) -> Double? {
+        guard let root = try? HDF5File.open(path).root else { return nil }
+        if root.hasAttribute("test_accuracy") { return try? root.doubleAttribute("test_accuracy") }
+        if root.hasAttribute("test_loss") { return (try? root.doubleAttribute("test_loss")).map { -$0 } }
+        return nil
+    }
+
+    /// The newest checkpoint that reads back intact; each newer damaged one is reported
+    /// through `warn` and skipped.
+    public func newestValid(warn: (String) -> Void) throws(TrainingError) -> Checkpoint {
+        let all = files()
+        guard !all.isEmpty else {
+            throw .nothingToResume(directory: runDirectory, reason: "no checkpoints in \(directory); start the run with `shardtrain train EXPERIMENT --run-dir \(runDirectory)`")
+        }
+        for file in all.reversed() {
+            do {
+                return try Checkpoint.read(from: file.path)
+            } catch {
+                warn("warning: skipping \(file.path): \(error.description)")
+            }
+        }
+        throw .nothingToResume(directory: runDirectory, reason: "none of its \(all.count) checkpoints is readable")
+    }
+
+    /// Removes every checkpoint (and temporary files a killed writer left behind).
+    public func removeAll() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix("step-") || name.hasPrefix(".step-") {
+            unlink("\(directory)/\(name)")
+        }
+    }
+}

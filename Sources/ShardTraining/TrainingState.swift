@@ -1,0 +1,45 @@
+/// Where a run stands, beyond its weights and optimizer slots: everything a checkpoint must
+/// hold so that a resumed run continues bit for bit where the first one stopped.
+public struct TrainingState: Sendable, Equatable {
+    /// The epoch in progress, or the next to start (1-based).
+    public var epoch: Int = 1
+    /// Rows of `order` already trained in this epoch; 0 means the epoch has not started and
+    /// `order` is shuffled again when it does.
+    public var position: Int = 0
+    /// Updates applied so far.
+    public var step: Int = 0
+    /// The sample order of the epoch in progress. Each epoch shuffles the previous order in
+    /// place, so it is kept between epochs too.
+    public var order: [Int]
+    /// The generator after everything drawn so far (initialisation, shuffles).
+    public var generatorState: [UInt64]
+    /// Loss sum and correct count over the rows of this epoch trained so far.
+    public var epochLossSum: Double = 0
+    public var epochCorrect: Int = 0
+    /// Training time and wall time of the whole run so far, across resumed segments.
+    public var trainingSeconds: Double = 0
+    public var wallSeconds: Double = 0
+    /// One record per finished epoch.
+    public var history: [EpochRecord] = []
+
+    public init(rowCount: Int, generatorState: [UInt64]) {
+        order = Array(0..<rowCount)
+        self.generatorState = generatorState
+    }
+
+    public var samplesSeen: Int {
+        history.count * order.count + position
+    }
+}
+
+/// The figures of one finished epoch, as the progress line and the metrics history show them.
+public struct EpochRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var step: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double?
+    public var testLoss: Double
+    public var testAccuracy: Double?
+    public var learningRate: Double
+    public var seconds: Double
+}

@@ -1,0 +1,108 @@
+import Foundation
+import ShardCore
+import ShardHDF5
+import ShardTestSupport
+import Testing
+@testable import ShardTraining
+
+/// Stopping and resuming gives, bit for bit, the run that was never interrupted.
+struct CheckpointTests {
+    func trainer(_ data: String, runDirectory: String, _ overrides: [String] = []) throws -> Trainer {
+        let experiment = try ExperimentLoader.load(
+            text: "", name: "resume", source: "test",
+            overrides: ["data.path=\"\(data)\"", "model.hidden=[16, 8]", "optimizer.name=adam",
+                        "optimizer.learning_rate=0.01", "training.batch_size=24", "training.epochs=3",
+                        "schedule.name=cosine", "schedule.warmup_steps=5",
+                        "checkpoint.every_steps=4"] + overrides)
+        let trainer = try Trainer(experiment: experiment, data: try PreparedData.load(experiment))
+        trainer.checkpoints = CheckpointStore(runDirectory: runDirectory, experiment: experiment)
+        return trainer
+    }
+
+    /// Runs until `stopAfterStep`, as if a signal came then; returns the saved checkpoint path.
+    func interruptedRun(_ data: String, runDirectory: String, stopAfterStep: Int, workers: Int) throws -> String {
+        let first = try trainer(data, runDirectory: runDirectory, ["training.workers=\(workers)"])
+        first.stopRequest = { [unowned first] in first.state.step >= stopAfterStep ? SIGTERM : nil }
+        do {
+            _ = try first.run()
+        } catch {
+            guard case .interrupted(SIGTERM, let checkpoint, runDirectory) = error else {
+                throw error
+            }
+            return checkpoint
+        }
+        Issue.record("the run was not interrupted")
+        return ""
+    }
+
+    func resumed(_ data: String, runDirectory: String, workers: Int) throws -> Trainer {
+        let checkpoint = try CheckpointStore(runDirectory: runDirectory, everySteps: 4, everyEpochs: 1, keep: 3)
+            .newestValid { Issue.record("unexpected warning: \($0)") }
+        let trainer = try trainer(data, runDirectory: runDirectory, ["training.workers=\(workers)"])
+        try trainer.restore(from: checkpoint)
+        return trainer
+    }
+
+    // 300 rows in batches of 24: 13 steps an epoch, the last one short.
+    @Test(arguments: [(7, 1, 1), (7, 2, 1), (13, 1, 2), (30, 2, 3)])
+    func resumedRunEqualsTheUninterruptedOneBitForBit(stopAfter: Int, workersBefore: Int, workersAfter: Int) throws {
+        let data = try writeBlobs()
+        let straight = try trainer(data, runDirectory: temporaryPath("straight"))
+        let expected = try straight.run()
+
+        let runDirectory = temporaryPath("resumed")
+        let checkpoint = try interruptedRun(data, runDirectory: runDirectory, stopAfterStep: stopAfter,
+                                            workers: workersBefore)
+        #expect(checkpoint.hasSuffix("step-\(String(repeating: "0", count: 9 - String(stopAfter).count))\(stopAfter).h5"))
+        let second = try resumed(data, runDirectory: runDirectory, workers: workersAfter)
+        #expect(second.state.step == stopAfter)
+        let summary = try second.run()
+        #expect(second.parameters.array == straight.parameters.array, "weights differ after resuming at step \(stopAfter)")
+        // Every figure of every epoch, all but the wall time.
+        func figures(_ trainer: Trainer) -> [[Double?]] {
+            trainer.state.history.map { [Double($0.epoch), Double($0.step), $0.trainLoss, $0.trainAccuracy,
+                                         $0.testLoss, $0.testAccuracy, $0.learningRate] }
+        }
+        #expect(figures(second) == figures(straight))
+        #expect(summary.steps == expected.steps && summary.epochs == expected.epochs)
+        #expect(summary.trainLoss == expected.trainLoss && summary.testLoss == expected.testLoss)
+        #expect(second.optimizer.slots.map(\.array) == straight.optimizer.slots.map(\.array))
+    }
+
+    @Test func checkpointRoundTripsEveryField() throws {
+        let data = try writeBlobs()
+        let runDirectory = temporaryPath("roundtrip")
+        _ = try interruptedRun(data, runDirectory: runDirectory, stopAfterStep: 17, workers: 2)
+        let store = CheckpointStore(runDirectory: runDirectory, everySteps: 4, everyEpochs: 1, keep: 3)
+        let read = try store.newestValid { _ in }
+        #expect(read.state.step == 17 && read.state.epoch == 2 && read.state.position == 4 * 24)
+        #expect(read.state.history.count == 1)
+        #expect(read.slots.map(\.name) == ["first_moment", "second_moment"])
+        #expect(read.optimizerSteps == 17)
+        #expect(read.model.experimentName == "resume")
+        // h5py-style access: the documented paths exist with the documented shapes.
+        let root = try HDF5File.open(store.path(forStep: 17)).root
+        #expect(try root.stringAttribute("format") == "shardtrain-checkpoint")
+        #expect(try root.integerAttribute("version") == 1)
+        #expect(try root.group("model/dense0").dataset("weight").shape == [4, 16])
+        #expect(try root.group("optimizer/first_moment/dense1").dataset("bias").shape == [8])
+        #expect(try root.group("training").dataset("order").shape == [300])
+        #expect(try root.group("metrics").dataset("test_accuracy").shape == [1])
+    }
+
+    @Test func keepsTheNewestAndTheBest() throws {
+        let data = try writeBlobs()
+        let runDirectory = temporaryPath("keep")
+        let run = try trainer(data, runDirectory: runDirectory, ["checkpoint.keep=2", "training.epochs=4"])
+        _ = try run.run()
+        let store = run.checkpoints!
+        let files = store.files()
+        // Checkpoints came every 4 steps and at each epoch's end (13, 26, 39, 52): the
+        // newest two are 48 and 52, and at most one more is kept, the best.
+        #expect(files.suffix(2).map(\.step) == [48, 52])
+        #expect(files.count <= 3)
+        let bestAccuracy = run.state.history.map { $0.testAccuracy! }.max()!
+        let keptBest = files.compactMap { store.score(of: $0.path) }.max()!
+        #expect(keptBest == bestAccuracy)
+    }
+}
