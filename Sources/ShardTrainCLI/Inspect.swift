@@ -11,12 +11,28 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let handle = try HDF5File.open(file)
-        if let format = try? handle.root.stringAttribute("format"), format == ModelFile.format,
-           let model = try? ModelFile.read(from: file) {
+        let format = try? handle.root.stringAttribute("format")
+        if format == ModelFile.format || format == Checkpoint.format, let model = try? ModelFile.read(from: file) {
             let network = model.network
             print("model: \(network.layerSizes.map(String.init).joined(separator: "-")), "
                   + "\(network.hiddenActivation.rawValue) hidden, \(network.loss.rawValue) loss, "
-                  + "\(network.parameterCount) parameters")
+                  + "\(network.parameterCount) parameters, experiment \(model.experimentName)")
+        }
+        if format == Checkpoint.format {
+            do {
+                let checkpoint = try Checkpoint.read(from: file)
+                let state = checkpoint.state
+                var line = "checkpoint: step \(state.step), epoch \(state.epoch)"
+                line += state.position > 0 ? " (\(state.position) of \(state.order.count) rows done)" : " (not started)"
+                line += ", \(state.samplesSeen) samples seen, optimizer \(checkpoint.optimizerName) after \(checkpoint.optimizerSteps) updates"
+                if let last = state.history.last {
+                    line += "; after epoch \(last.epoch): train loss \(last.trainLoss), test loss \(last.testLoss)"
+                    if let accuracy = last.testAccuracy { line += ", test accuracy \(accuracy)" }
+                }
+                print(line + "; checksum ok")
+            } catch {
+                print("checkpoint: UNUSABLE: \(error.description)")
+            }
         }
         try describe(handle.root, depth: 0)
     }
