@@ -30,7 +30,7 @@ enum FailureReport {
             case .diverged: return (trainingFailed, error.description)
             case .writeFailed: return (output, error.description)
             case .badModelFile, .badCheckpoint: return (data, error.description)
-            case .nothingToResume: return (usage, error.description)
+            case .nothingToResume, .runDirectoryBusy: return (usage, error.description)
             case .interrupted(let signal, _, _): return (128 + signal, error.description)
             }
         case let error as CommandFailure:

@@ -14,7 +14,7 @@ struct ShardTrain: ParsableCommand {
             file); 74 output could not be written.
             """,
         version: ShardTrainVersion.string,
-        subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self, Bench.self])
+        subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self, Bench.self, Plot.self])
 
     static func main() {
         useFastBLASKernels()

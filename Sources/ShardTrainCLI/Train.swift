@@ -25,6 +25,9 @@ struct Train: ParsableCommand {
     @Option(help: "The run directory (default: runs/<experiment name>).")
     var runDir: String?
 
+    @Option(help: "Name the run: its directory is runs/<name>.")
+    var name: String?
+
     @Option(help: ArgumentHelp("Continue the run in this directory from its newest intact checkpoint.", valueName: "run-dir"))
     var resume: String?
 
@@ -49,8 +52,11 @@ struct Train: ParsableCommand {
         case (.some, .some): throw ValidationError("give either an EXPERIMENT file or --resume DIR, not both")
         default: break
         }
-        if resume != nil && (runDir != nil || initFrom != nil || force) {
-            throw ValidationError("--resume DIR continues that run: --run-dir, --init-from and --force do not apply")
+        if resume != nil && (runDir != nil || name != nil || initFrom != nil || force) {
+            throw ValidationError("--resume DIR continues that run: --run-dir, --name, --init-from and --force do not apply")
+        }
+        if runDir != nil && name != nil {
+            throw ValidationError("give --run-dir or --name, not both")
         }
     }
 
@@ -59,50 +65,77 @@ struct Train: ParsableCommand {
         if let output { overrides.append("output.model=\(tomlString(output))") }
         let stop = StopSignals.install()
         let trainer: Trainer
+        let directory: RunDirectory
         if let resume {
+            directory = RunDirectory(path: resume)
+            try directory.lock()
             trainer = try resumedTrainer(runDirectory: resume, overrides: overrides)
+            try directory.resetMetrics(to: trainer.state.history)
         } else {
             let experiment = try ExperimentLoader.load(path: self.experiment!, overrides: overrides)
-            let runDirectory = runDir ?? experiment.defaultRunDirectory
-            let store = CheckpointStore(runDirectory: runDirectory, experiment: experiment)
-            if !store.files().isEmpty {
+            let path = runDir ?? name.map { "runs/\($0)" } ?? experiment.defaultRunDirectory
+            directory = RunDirectory(path: path)
+            try directory.lock()
+            let store = CheckpointStore(runDirectory: path, experiment: experiment)
+            if directory.holdsARun {
                 guard force else {
                     throw CommandFailure(
                         code: FailureReport.usage,
-                        message: "\(runDirectory) already holds a run's checkpoints; continue it with `shardtrain train --resume \(runDirectory)`, start afresh with --force, or choose another --run-dir")
+                        message: "\(path) already holds a run; continue it with `shardtrain train --resume \(path)`, start afresh with --force, or choose another --run-dir")
                 }
                 store.removeAll()
+                directory.clear()
             }
             trainer = try Trainer(experiment: experiment, data: try PreparedData.load(experiment))
             trainer.checkpoints = store
             if let initFrom {
                 try trainer.warmStart(from: try ModelFile.read(from: initFrom), path: initFrom)
             }
-            try RunDirectory.writeExperiment(experiment, to: runDirectory)
+            try directory.writeExperiment(experiment)
+            try directory.resetMetrics(to: [])
         }
         trainer.stopRequest = stop.requestedSignal
-        if !quiet {
-            let e = trainer.experiment
-            let start = trainer.state.step > 0 ? ", resuming at step \(trainer.state.step) (epoch \(trainer.state.epoch))" : ""
-            printToStandardError(
-                "training \(e.name): \(trainer.network.layerSizes.map(String.init).joined(separator: "-")) "
-                + "\(e.activation.rawValue), \(trainer.network.parameterCount) parameters, "
-                + "\(trainer.data.train.rowCount) train / \(trainer.data.test.rowCount) test samples, "
-                + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers\(start)")
-            trainer.progress = { printToStandardError($0.line) }
+        let name = trainer.experiment.name
+        trainer.epochEnded = { [unowned trainer] (record: EpochRecord) throws(TrainingError) in
+            try directory.appendMetrics(record)
+            try directory.writeCurves(name: name, history: trainer.state.history)
         }
-        let summary = try trainer.run()
-        if json {
-            print(try summary.jsonLine())
-        } else {
-            var line = ""
-            if let accuracy = summary.testAccuracy {
-                line = "test accuracy \(String(format: "%.4f", accuracy)), "
+        let progress = ProgressDisplay(trainer: trainer, quiet: quiet)
+        progress.attach()
+        let gitCommit = self.experiment.flatMap(RunSummary.gitCommit(near:))
+        do {
+            let summary = try trainer.run()
+            progress.finish()
+            try directory.writeSummary(RunSummary(trainer: trainer, status: "completed", exitCode: 0, message: nil,
+                                                  modelFile: summary.modelFile, gitCommit: gitCommit))
+            report(summary)
+        } catch {
+            progress.finish()
+            let (code, message) = FailureReport.describe(error)
+            let status = switch error {
+            case .diverged: "diverged"
+            case .interrupted: "interrupted"
+            default: "failed"
             }
-            line += "test loss \(String(format: "%.4f", summary.testLoss)) after \(summary.epochs) epochs"
-            line += " (\(String(format: "%.1f", summary.seconds)) s, \(Int(summary.samplesPerSecond)) samples/s); model: \(summary.modelFile)"
-            print(line)
+            try? directory.writeCurves(name: name, history: trainer.state.history)
+            try? directory.writeSummary(RunSummary(trainer: trainer, status: status, exitCode: code, message: message,
+                                                   modelFile: nil, gitCommit: gitCommit))
+            throw error
         }
+    }
+
+    private func report(_ summary: TrainingSummary) {
+        if json {
+            print((try? summary.jsonLine()) ?? "{}")
+            return
+        }
+        var line = ""
+        if let accuracy = summary.testAccuracy {
+            line = "test accuracy \(String(format: "%.4f", accuracy)), "
+        }
+        line += "test loss \(String(format: "%.4f", summary.testLoss)) after \(summary.epochs) epochs"
+        line += " (\(String(format: "%.1f", summary.seconds)) s, \(Int(summary.samplesPerSecond)) samples/s); model: \(summary.modelFile)"
+        print(line)
     }
 
     /// The run in `runDirectory`, restored from its newest intact checkpoint, with the

@@ -28,6 +28,10 @@ public final class Trainer {
     public private(set) var state: TrainingState
     /// Called after each epoch with that epoch's figures.
     public var progress: ((EpochReport) -> Void)?
+    /// Called after each epoch's evaluation, before its checkpoint (run-directory files).
+    public var epochEnded: ((EpochRecord) throws(TrainingError) -> Void)?
+    /// Called after every step (a progress bar throttles itself).
+    public var stepEnded: ((TrainingState) -> Void)?
     /// Where and when to write checkpoints; nil writes none.
     public var checkpoints: CheckpointStore?
     /// Checked after every step: the signal number when a stop was requested (SIGINT/SIGTERM).
@@ -87,6 +91,11 @@ public final class Trainer {
         }
         func saveCheckpoint() throws(TrainingError) -> String? {
             guard let checkpoints else { return nil }
+            // Never a checkpoint with non-finite weights: the last good one stays the newest.
+            guard parameters.isFinite else {
+                throw .diverged(step: state.step, epoch: state.epoch, loss: .nan,
+                                learningRate: schedule.rate(atStep: max(state.step - 1, 0)))
+            }
             accountTime()
             state.generatorState = generator.state
             let path = try checkpoints.save(makeCheckpoint())
@@ -124,6 +133,7 @@ public final class Trainer {
                 state.position += rows
                 state.epochLossSum += sums.lossSum
                 state.epochCorrect += sums.correct
+                stepEnded?(state)
                 var saved: String?
                 if let every = checkpoints?.everySteps, every > 0, state.step % every == 0,
                    state.position < rowCount {
@@ -151,6 +161,7 @@ public final class Trainer {
             state.history.append(record)
             state.epoch += 1
             state.position = 0
+            try epochEnded?(record)
             progress?(EpochReport(
                 epoch: epoch, epochs: experiment.epochs, steps: state.step, trainLoss: record.trainLoss,
                 trainAccuracy: record.trainAccuracy, testLoss: test.loss, testAccuracy: test.accuracy,

@@ -10,6 +10,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     case badModelFile(path: String, reason: String)
     /// A checkpoint that cannot be used: unreadable, truncated, corrupt, another version.
     case badCheckpoint(path: String, reason: String)
+    /// Another process holds the run directory.
+    case runDirectoryBusy(directory: String)
     /// No usable checkpoint in a run directory.
     case nothingToResume(directory: String, reason: String)
     /// Stopped by SIGINT or SIGTERM after writing a checkpoint.
@@ -25,6 +27,8 @@ public enum TrainingError: Error, CustomStringConvertible {
             return "\(path) is not a usable ShardTrain model file: \(reason)"
         case .badCheckpoint(let path, let reason):
             return "checkpoint \(path) is unusable: \(reason)"
+        case .runDirectoryBusy(let directory):
+            return "\(directory) is in use by another shardtrain process (its .lock is held); wait for it to finish or choose another --run-dir"
         case .nothingToResume(let directory, let reason):
             return "cannot resume from \(directory): \(reason)"
         case .interrupted(let signal, let checkpoint, let runDirectory):

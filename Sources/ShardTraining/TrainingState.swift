@@ -33,7 +33,7 @@ public struct TrainingState: Sendable, Equatable {
 }
 
 /// The figures of one finished epoch, as the progress line and the metrics history show them.
-public struct EpochRecord: Sendable, Equatable {
+public struct EpochRecord: Codable, Sendable, Equatable {
     public var epoch: Int
     public var step: Int
     public var trainLoss: Double
@@ -41,5 +41,13 @@ public struct EpochRecord: Sendable, Equatable {
     public var testLoss: Double
     public var testAccuracy: Double?
     public var learningRate: Double
+    /// Wall time of the epoch, evaluation included.
     public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, step, seconds
+        case trainLoss = "train_loss", trainAccuracy = "train_accuracy"
+        case testLoss = "test_loss", testAccuracy = "test_accuracy"
+        case learningRate = "learning_rate"
+    }
 }

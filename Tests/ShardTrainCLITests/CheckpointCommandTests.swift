@@ -104,6 +104,10 @@ struct CheckpointCommandTests {
         #expect(finished)
         #expect(try weights("\(runDirectory)/model.h5") == weights("\(straightDirectory)/model.h5"),
                 "after kills at \(kills) ms")
+        // metrics.csv row for row: no row lost, none written twice, whatever the kills.
+        let metrics = try String(contentsOfFile: "\(runDirectory)/metrics.csv", encoding: .utf8)
+        #expect(metrics == (try String(contentsOfFile: "\(straightDirectory)/metrics.csv", encoding: .utf8)))
+        #expect(metrics.split(separator: "\n").count == 1 + 16)
     }
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])

@@ -8,7 +8,8 @@ import Testing
 struct TrainAndEvaluateTests {
     @Test func trainPrintsJSONAndEvalReproducesTheAccuracy() throws {
         let experiment = try writeExperiment(data: try writeBlobs(trainRows: 120))
-        let train = try shardtrain(["train", experiment, "--json"])
+        let folder = temporaryPath("cwd")  // model_file is relative to where train ran
+        let train = try shardtrain(["train", experiment, "--json"], in: folder)
         #expect(train.status == 0, "\(train.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as! [String: Any]
         for key in ["test_accuracy", "test_loss", "train_loss", "epochs", "steps", "seconds",
@@ -21,12 +22,12 @@ struct TrainAndEvaluateTests {
         #expect(train.stdout.split(separator: "\n").count == 1)
 
         let modelFile = summary["model_file"] as! String
-        let evaluation = try shardtrain(["eval", modelFile, "--json"])
+        let evaluation = try shardtrain(["eval", modelFile, "--json"], in: folder)
         #expect(evaluation.status == 0, "\(evaluation.stderr)")
         let result = try JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as! [String: Any]
         #expect(result["accuracy"] as? Double == summary["test_accuracy"] as? Double)
 
-        let inspect = try shardtrain(["inspect", modelFile])
+        let inspect = try shardtrain(["inspect", modelFile], in: folder)
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("model: 4-8-3"))
         #expect(inspect.stdout.contains("weight: float32 [4 x 8]"))
@@ -64,8 +65,8 @@ struct TrainAndEvaluateTests {
 /// Bad input: one line on stderr naming the thing and the fix, a documented exit code, and
 /// never a trap or a stack dump.
 struct BadInputTests {
-    func expectFailure(_ arguments: [String], status: Int32, mentions: [String]) throws {
-        let run = try shardtrain(arguments)
+    func expectFailure(_ arguments: [String], status: Int32, mentions: [String], in folder: String? = nil) throws {
+        let run = try shardtrain(arguments, in: folder)
         #expect(run.status == status, "exit \(run.status), stderr: \(run.stderr)")
         #expect(run.stderrLines.count == 1, "stderr: \(run.stderr)")
         #expect(run.stderr.hasPrefix("shardtrain: error: "))
@@ -118,13 +119,14 @@ struct BadInputTests {
 
     @Test func featuresThatDoNotMatchTheModel() throws {
         let experiment = try writeExperiment(data: try writeBlobs(trainRows: 120))
-        let train = try shardtrain(["train", experiment, "--json", "--quiet"])
+        let folder = temporaryPath("cwd")
+        let train = try shardtrain(["train", experiment, "--json", "--quiet"], in: folder)
         let modelFile = (try JSONSerialization.jsonObject(with: Data(train.stdout.utf8)) as! [String: Any])["model_file"] as! String
         let wide = try writeBlobs { group, _ in
             try group.createDataset("x", shape: [2, 5], values: [Float](repeating: 0, count: 10))
             try group.createDataset("y", shape: [2], values: [Int32(0), 1])
         }
-        try expectFailure(["eval", modelFile, "--data", wide], status: 65, mentions: ["5 columns", "expects 4"])
+        try expectFailure(["eval", modelFile, "--data", wide], status: 65, mentions: ["5 columns", "expects 4"], in: folder)
     }
 
     @Test func labelsOutsideTheClasses() throws {

@@ -61,8 +61,6 @@ func writeExperiment(data: String, extra: String = "") throws -> String {
         [training]
         epochs = 3
         batch_size = 16
-        [output]
-        model = "\(temporaryPath("model.h5"))"
         \(extra)
         """
     try text.write(toFile: path, atomically: true, encoding: .utf8)

@@ -1,0 +1,81 @@
+import Foundation
+import ShardTraining
+
+/// Progress on stderr: on a terminal a live bar (epoch, step of steps, loss, samples/s, ETA)
+/// redrawn at most 10 times a second, and one line per epoch; elsewhere (a log file, a
+/// pipe) the epoch lines only. Nothing with --quiet. Never stdout.
+final class ProgressDisplay {
+    let trainer: Trainer
+    let quiet: Bool
+    let isTerminal = isatty(2) == 1
+    private let clock = ContinuousClock()
+    private var lastDraw = ContinuousClock.now
+    private var segmentStart = ContinuousClock.now
+    private var stepsAtStart = 0
+    private var barShown = false
+
+    init(trainer: Trainer, quiet: Bool) {
+        self.trainer = trainer
+        self.quiet = quiet
+    }
+
+    func attach() {
+        guard !quiet else { return }
+        let e = trainer.experiment
+        let resuming = trainer.state.step > 0
+            ? ", resuming at step \(trainer.state.step) (epoch \(trainer.state.epoch))" : ""
+        printToStandardError(
+            "training \(e.name): \(trainer.network.layerSizes.map(String.init).joined(separator: "-")) "
+            + "\(e.activation.rawValue), \(trainer.network.parameterCount) parameters, "
+            + "\(trainer.data.train.rowCount) train / \(trainer.data.test.rowCount) test samples, "
+            + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers\(resuming)")
+        trainer.progress = { [unowned self] report in
+            clearBar()
+            printToStandardError(report.line)
+        }
+        guard isTerminal else { return }
+        segmentStart = clock.now
+        stepsAtStart = trainer.state.step
+        trainer.stepEnded = { [unowned self] state in
+            let now = clock.now
+            guard now - lastDraw >= .milliseconds(100) else { return }
+            lastDraw = now
+            draw(state, now: now)
+        }
+    }
+
+    private func draw(_ state: TrainingState, now: ContinuousClock.Instant) {
+        let e = trainer.experiment
+        let perEpoch = trainer.stepsPerEpoch
+        let stepInEpoch = (state.position + e.batchSize - 1) / e.batchSize
+        let elapsed = (now - segmentStart).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let stepsDone = state.step - stepsAtStart
+        let rate = seconds > 0 ? Double(stepsDone * e.batchSize) / seconds : 0
+        let remaining = e.epochs * perEpoch - state.step
+        let eta = stepsDone > 0 ? Double(remaining) * seconds / Double(stepsDone) : 0
+        let width = 24
+        let filled = min(width, width * stepInEpoch / max(perEpoch, 1))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let loss = state.position > 0 ? state.epochLossSum / Double(state.position) : 0
+        let line = "epoch \(state.epoch)/\(e.epochs) [\(bar)] step \(stepInEpoch)/\(perEpoch)  loss \(String(format: "%.4f", loss))  \(Int(rate)) samples/s  ETA \(Self.duration(eta))"
+        var text = "\r" + line + "\u{1B}[K"
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        barShown = true
+    }
+
+    private func clearBar() {
+        guard barShown else { return }
+        var text = "\r\u{1B}[K"
+        text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        barShown = false
+    }
+
+    func finish() { clearBar() }
+
+    static func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+            : String(format: "%d:%02d", total / 60, total % 60)
+    }
+}
