@@ -25,14 +25,15 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
 
         // Numeric core: aligned buffers, BLAS, element-wise kernels, seedable RNG.
-        .target(name: "ShardCore", dependencies: ["CBLAS"]),
+        // The CPU's spin-wait hint and floating-point mode, which Swift cannot spell.
+        .target(name: "CThreadSupport"),
+        .target(name: "ShardCore", dependencies: ["CBLAS", "CThreadSupport"]),
         // HDF5: owning File / Group / Dataset / Attribute types with typed errors.
         .target(name: "ShardHDF5", dependencies: ["CHDF5"]),
         // The network: parameter layout, dense layers, losses, optimizers, schedules.
         .target(name: "ShardNetwork", dependencies: ["ShardCore"]),
         // The data-parallel engine: worker pool, micro-shards, fixed-order reduction. Knows
         // flat buffers and a ShardWork protocol, nothing of networks or files.
-        .target(name: "CThreadSupport"),
         .target(name: "ShardEngine", dependencies: ["ShardCore", "CThreadSupport"]),
         // Datasets: the HDF5 dataset format, IDX import, epoch order.
         .target(name: "ShardData", dependencies: ["ShardCore", "ShardHDF5", "CZlib"]),

@@ -62,6 +62,7 @@ public final class DataParallelEngine {
     @discardableResult
     public func step(shardCount: Int, rowCount: Int, applyUpdate: Bool = true) -> ShardOutcome {
         precondition(shardCount >= 1 && shardCount <= maxShards, "\(shardCount) shards, room for \(maxShards)")
+        flushSubnormalsToZero()  // the caller computes too, in the same mode as the workers
         gradientPhase.shardCount = shardCount
         pool.run(gradientPhase)
         var total = ShardOutcome()

@@ -1,4 +1,5 @@
 import CThreadSupport
+import ShardCore
 import Dispatch
 import Synchronization
 
@@ -113,6 +114,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func workerLoop(participant: Int, slot: WorkerSlot) {
+        flushSubnormalsToZero()
         var seen = 0
         while true {
             while generation.load(ordering: .acquiring) == seen {

@@ -21,6 +21,7 @@ public final class Evaluator {
     }
 
     public func evaluate(parameters: FloatBuffer, on split: DataSplit) -> Result {
+        flushSubnormalsToZero()
         var total = ShardOutcome()
         var start = 0
         while start < split.rowCount {
