@@ -40,6 +40,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Where to write the trained model (overrides output.model).")
     var output: String?
 
+    @Option(help: "Worker threads (overrides training.workers; 0 = one per processor). The weights do not depend on it.")
+    var workers: Int?
+
     @Flag(name: .long, help: "Print the summary as one JSON object on stdout.")
     var json = false
 
@@ -63,6 +66,7 @@ struct Train: ParsableCommand {
     func run() throws {
         var overrides = self.overrides
         if let output { overrides.append("output.model=\(tomlString(output))") }
+        if let workers { overrides.append("training.workers=\(workers)") }
         let stop = StopSignals.install()
         let trainer: Trainer
         let directory: RunDirectory
@@ -70,6 +74,7 @@ struct Train: ParsableCommand {
             directory = RunDirectory(path: resume)
             try directory.lock()
             trainer = try resumedTrainer(runDirectory: resume, overrides: overrides)
+            trainer.checkpoints?.removeTemporaryFiles()
             try directory.resetMetrics(to: trainer.state.history)
         } else {
             let experiment = try ExperimentLoader.load(path: self.experiment!, overrides: overrides)

@@ -91,6 +91,15 @@ public final class CheckpointStore {
         throw .nothingToResume(directory: runDirectory, reason: "none of its \(all.count) checkpoints is readable")
     }
 
+    /// Removes the temporary files a writer killed mid-write left behind. Only for the holder
+    /// of the run directory's lock: nobody else can be writing one.
+    public func removeTemporaryFiles() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix(".step-") {
+            unlink("\(directory)/\(name)")
+        }
+    }
+
     /// Removes every checkpoint (and temporary files a killed writer left behind).
     public func removeAll() {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -149,6 +149,7 @@ public final class Trainer {
                 throw .diverged(step: state.step, epoch: epoch, loss: .nan, learningRate: learningRate)
             }
             let test = evaluator.evaluate(parameters: parameters, on: data.test)
+            accounted = clock.now  // evaluation is not training time
             guard test.loss.isFinite else {
                 throw .diverged(step: state.step, epoch: epoch, loss: test.loss, learningRate: learningRate)
             }
