@@ -95,10 +95,10 @@ extension HDF5Object {
         let space = H5Aget_space(attribute)
         defer { H5Sclose(space) }
         let count = extent(of: space).reduce(1, *)
-        let memoryType = H5Tcopy(shard_h5t_c_s1())
-        defer { H5Tclose(memoryType) }
-        H5Tset_cset(memoryType, H5Tget_cset(fileType))
         if H5Tis_variable_str(fileType) > 0 {
+            let memoryType = H5Tcopy(shard_h5t_c_s1())
+            defer { H5Tclose(memoryType) }
+            H5Tset_cset(memoryType, H5Tget_cset(fileType))
             H5Tset_size(memoryType, shard_h5t_variable())
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             try checked(H5Aread(attribute, memoryType, &pointers), "read attribute",
@@ -206,7 +206,7 @@ extension HDF5Object {
                        HDF5Library.defaultProperties),
             "create attribute", file: file.path, object: object)
         defer { H5Aclose(attribute) }
-        try values.withUnsafeBufferPointer {
+        _ = try values.withUnsafeBufferPointer {
             try checked(H5Awrite(attribute, T.nativeType, $0.baseAddress), "write attribute",
                         file: file.path, object: object)
         }
