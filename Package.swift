@@ -31,7 +31,9 @@ let package = Package(
         // HDF5: owning File / Group / Dataset / Attribute types with typed errors.
         .target(name: "ShardHDF5", dependencies: ["CHDF5"]),
         // The network: parameter layout, dense layers, losses, optimizers, schedules.
-        .target(name: "ShardNetwork", dependencies: ["ShardCore"]),
+        // Element-wise tanh and sigmoid in C, which the C compiler vectorises.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "ShardNetwork", dependencies: ["ShardCore", "CKernels"]),
         // The data-parallel engine: worker pool, micro-shards, fixed-order reduction. Knows
         // flat buffers and a ShardWork protocol, nothing of networks or files.
         .target(name: "ShardEngine", dependencies: ["ShardCore", "CThreadSupport"]),
@@ -58,7 +60,7 @@ let package = Package(
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
         .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardEngineTests", dependencies: ["ShardEngine", "ShardCore"]),
-        .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "CKernels", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining", "ShardTestSupport"]),
         .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardCore", "ShardHDF5", "ShardTraining", "ShardTestSupport"]),

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CKernels
 
 /// Element-wise activations of hidden layers (and of the output layer under MSE).
 ///
@@ -17,18 +15,10 @@ public enum Activation: String, CaseIterable, Sendable {
         case .relu:
             for index in 0..<count { values[index] = max(values[index], 0) }
         case .tanh:
-            for index in 0..<count { values[index] = tanhf(values[index]) }
+            shard_tanh_in_place(values, count)
         case .sigmoid:
-            // Written so that neither branch overflows: exp of a non-positive number only.
-            for index in 0..<count {
-                let z = values[index]
-                if z >= 0 {
-                    values[index] = 1 / (1 + expf(-z))
-                } else {
-                    let e = expf(z)
-                    values[index] = e / (1 + e)
-                }
-            }
+            // Never overflows: exp of a non-positive number only (Kernels.c).
+            shard_sigmoid_in_place(values, count)
         case .identity:
             break
         }
