@@ -10,8 +10,9 @@ struct ShardTrain: ParsableCommand {
         abstract: "Train feedforward networks on every CPU core of a workstation.",
         discussion: """
             Exit codes: 0 success; 1 training failed (e.g. the loss diverged); 64 usage or \
-            experiment error; 65 data error (missing, malformed or inconsistent data or model \
-            file); 74 output could not be written.
+            experiment error (also a run directory in use, nothing to resume); 65 data error \
+            (missing, malformed or inconsistent data, model or checkpoint file); 74 output \
+            could not be written; 130 stopped by SIGINT, 143 by SIGTERM, checkpoint saved.
             """,
         version: ShardTrainVersion.string,
         subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self, Bench.self, Plot.self])

@@ -31,7 +31,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Continue the run in this directory from its newest intact checkpoint.", valueName: "run-dir"))
     var resume: String?
 
-    @Flag(help: "Start afresh in a run directory that already holds checkpoints, deleting them.")
+    @Flag(help: "Start afresh in a run directory that already holds a run, deleting its checkpoints, metrics and model.")
     var force = false
 
     @Option(help: ArgumentHelp("Start from the weights of this model or checkpoint file (nothing else of it).", valueName: "file"))
