@@ -35,6 +35,9 @@ public final class DataParallelEngine {
     public init(workerCount: Int, parameterCount: Int, maxShards: Int, work: ShardWork,
                 processorCount: Int) {
         precondition(workerCount >= 1 && maxShards >= 1 && parameterCount >= 1)
+        // Workers call BLAS at once; OpenBLAS's own threads would compete with them for the
+        // cores. Set here, where the concurrency is, so every user of the engine gets it.
+        BLAS.useSingleThread()
         self.workerCount = workerCount
         self.parameterCount = parameterCount
         self.maxShards = maxShards
