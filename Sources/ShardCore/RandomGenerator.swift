@@ -36,11 +36,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return result
     }
 
-    /// A uniform Float in [0, 1) from the top 24 bits.
-    public mutating func nextUnitFloat() -> Float {
-        Float(next() >> 40) * (1.0 / 16_777_216.0)
-    }
-
     /// A uniform Double in [0, 1) from the top 53 bits.
     public mutating func nextUnitDouble() -> Double {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)

@@ -26,6 +26,29 @@ public final class DataSplit: @unchecked Sendable {
 
     public var labels: [Int32]? { if case .labels(let labels) = targets { labels } else { nil } }
 
+    /// Checks that this split can feed a network of these widths: `width` features, and
+    /// labels below `outputWidth` or `outputWidth` float targets. `file`, `features` and
+    /// `targets` name the data in the error.
+    public func checkFits(inputWidth: Int, outputWidth: Int, file: String, features: String,
+                          targets: String, what: String) throws(DataError) {
+        guard width == inputWidth else {
+            throw .widthMismatch(file: file, object: "/\(name)/\(features)", found: width,
+                                 expected: inputWidth, what: what)
+        }
+        switch self.targets {
+        case .labels(let labels):
+            if let row = labels.firstIndex(where: { Int($0) >= outputWidth }) {
+                throw .labelOutOfRange(file: file, object: "/\(name)/\(targets)", row: row,
+                                       label: Int64(labels[row]), classCount: outputWidth)
+            }
+        case .values(_, let targetWidth):
+            guard targetWidth == outputWidth else {
+                throw .widthMismatch(file: file, object: "/\(name)/\(targets)", found: targetWidth,
+                                     expected: outputWidth, what: "\(what)'s output")
+            }
+        }
+    }
+
     /// Number of columns of the targets: 1 for labels (one class index per row).
     public var targetWidth: Int {
         switch targets {

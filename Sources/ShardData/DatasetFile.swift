@@ -29,15 +29,6 @@ public struct DatasetFile: Sendable {
         return nil
     }
 
-    public func rowCount(split: String, features: String = "x") throws(DataError) -> Int {
-        let group = try splitGroup(split)
-        do {
-            return try group.dataset(features).shape.first ?? 0
-        } catch {
-            throw DataError.missingArray(file: path, object: "/\(split)/\(features)", role: "features")
-        }
-    }
-
     /// Loads `split` into memory, checking shapes, element types and finiteness.
     public func load(split: String, features: String = "x", targets: String = "y") throws(DataError) -> DataSplit {
         let group = try splitGroup(split)

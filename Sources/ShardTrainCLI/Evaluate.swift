@@ -37,22 +37,11 @@ struct Evaluate: ParsableCommand {
             throw CommandFailure(code: FailureReport.usage,
                                  message: "\(modelFile) does not record its data file; pass --data FILE")
         }
-        let file = try DatasetFile(path: dataPath)
-        let loaded = try file.load(split: split, features: experiment?.featuresName ?? "x",
-                                   targets: experiment?.targetsName ?? "y")
+        let features = experiment?.featuresName ?? "x", targets = experiment?.targetsName ?? "y"
+        let loaded = try DatasetFile(path: dataPath).load(split: split, features: features, targets: targets)
         let network = model.network
-        guard loaded.width == network.inputWidth else {
-            throw DataError.widthMismatch(file: dataPath, object: "/\(split)/x", found: loaded.width,
-                                          expected: network.inputWidth, what: "the model")
-        }
-        if let labels = loaded.labels, let row = labels.firstIndex(where: { Int($0) >= network.outputWidth }) {
-            throw DataError.labelOutOfRange(file: dataPath, object: "/\(split)/y", row: row,
-                                            label: Int64(labels[row]), classCount: network.outputWidth)
-        }
-        if loaded.labels == nil && loaded.targetWidth != network.outputWidth {
-            throw DataError.widthMismatch(file: dataPath, object: "/\(split)/y", found: loaded.targetWidth,
-                                          expected: network.outputWidth, what: "the model's output")
-        }
+        try loaded.checkFits(inputWidth: network.inputWidth, outputWidth: network.outputWidth,
+                             file: dataPath, features: features, targets: targets, what: "the model")
         let result = Evaluator(network: network).evaluate(parameters: model.parameters, on: loaded)
         let report = Result(model: modelFile, data: dataPath, split: split, samples: loaded.rowCount,
                             loss: result.loss, accuracy: result.accuracy)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShardCore
+import ShardTraining
 
 /// The root command holds only configuration; each subcommand lives in its own file.
 @main
@@ -45,6 +46,3 @@ private func useFastBLASKernels() {
     execv("/proc/self/exe", CommandLine.unsafeArgv)
 }
 
-enum ShardTrainVersion {
-    static let string = "0.1.0"
-}

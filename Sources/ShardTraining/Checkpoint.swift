@@ -39,7 +39,7 @@ public struct Checkpoint {
             try model.write(into: root, metrics: metrics, format: Self.format)
             try root.setAttribute("version", Self.version)
             try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
-            try root.setAttribute("shardtrain_version", ShardTrainingVersion.string)
+            try root.setAttribute("shardtrain_version", ShardTrainVersion.string)
 
             let optimizer = try root.createGroup("optimizer")
             try optimizer.setAttribute("name", optimizerName)
@@ -118,9 +118,8 @@ public struct Checkpoint {
     /// Reads and verifies a checkpoint; any damage is a `badCheckpoint` naming the file.
     public static func read(from path: String) throws(TrainingError) -> Checkpoint {
         do {
-            let model = try ModelFile.read(from: path)
-            let file = try HDF5File.open(path)
-            let root = file.root
+            let root = try HDF5File.open(path).root
+            let model = try ModelFile.read(root: root, path: path)
             guard (try? root.stringAttribute("format")) == Self.format else {
                 throw TrainingError.badCheckpoint(path: path, reason: "not a checkpoint (format attribute is not \"\(Self.format)\")")
             }
@@ -204,8 +203,4 @@ struct Checksum {
         var copy = text
         copy.withUTF8 { add(UnsafeRawBufferPointer($0)) }
     }
-}
-
-public enum ShardTrainingVersion {
-    public static let string = "0.1.0"
 }

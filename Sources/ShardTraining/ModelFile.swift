@@ -59,8 +59,11 @@ public struct ModelFile {
     }
 
     public static func read(from path: String) throws -> ModelFile {
-        let file = try HDF5File.open(path)
-        let root = file.root
+        try read(root: try HDF5File.open(path).root, path: path)
+    }
+
+    /// The model in an open file's root (checkpoints read theirs this way too).
+    static func read(root: HDF5Group, path: String) throws -> ModelFile {
         guard root.hasAttribute("format"),
               let format = try? root.stringAttribute("format"),
               format == Self.format || format == "shardtrain-checkpoint"

@@ -18,36 +18,26 @@ public struct PreparedData: Sendable {
                                   targets: experiment.targetsName)
         let test = try file.load(split: experiment.testSplit, features: experiment.featuresName,
                                  targets: experiment.targetsName)
-        let path = experiment.dataPath
-        guard test.width == train.width else {
-            throw DataError.widthMismatch(file: path, object: "/\(test.name)/\(experiment.featuresName)",
-                                          found: test.width, expected: train.width,
-                                          what: "the train split")
-        }
         let classNames = file.classNames(split: experiment.trainSplit)
+        let outputWidth: Int
         switch (train.targets, test.targets) {
-        case (.labels(let trainLabels), .labels(let testLabels)):
-            let classCount = classNames?.count ?? Int(trainLabels.max()!) + 1
-            for (split, labels) in [(train, trainLabels), (test, testLabels)] {
-                if let row = labels.firstIndex(where: { Int($0) >= classCount }) {
-                    throw DataError.labelOutOfRange(
-                        file: path, object: "/\(split.name)/\(experiment.targetsName)", row: row,
-                        label: Int64(labels[row]), classCount: classCount)
-                }
-            }
-            return PreparedData(train: train, test: test, outputWidth: classCount, classNames: classNames)
-        case (.values(_, let trainWidth), .values(_, let testWidth)):
-            guard trainWidth == testWidth else {
-                throw DataError.widthMismatch(file: path, object: "/\(test.name)/\(experiment.targetsName)",
-                                              found: testWidth, expected: trainWidth, what: "the train split")
-            }
-            return PreparedData(train: train, test: test, outputWidth: trainWidth, classNames: nil)
+        case (.labels(let labels), .labels):
+            outputWidth = classNames?.count ?? Int(labels.max()!) + 1
+        case (.values(_, let width), .values):
+            outputWidth = width
         default:
             throw DataError.unsupportedType(
-                file: path, object: "/\(test.name)/\(experiment.targetsName)",
+                file: experiment.dataPath, object: "/\(test.name)/\(experiment.targetsName)",
                 found: "a different kind of target than the train split",
                 allowed: "the same kind (labels or float targets) in both splits")
         }
+        for split in [train, test] {
+            try split.checkFits(inputWidth: train.width, outputWidth: outputWidth, file: experiment.dataPath,
+                                features: experiment.featuresName, targets: experiment.targetsName,
+                                what: "the train split")
+        }
+        return PreparedData(train: train, test: test, outputWidth: outputWidth,
+                            classNames: train.labels == nil ? nil : classNames)
     }
 
     /// The network the experiment describes for this data.

@@ -48,7 +48,7 @@ public struct RunSummary: Codable, Sendable {
         samplesPerSecond = state.trainingSeconds > 0 ? Double(state.samplesSeen) / state.trainingSeconds : 0
         workers = trainer.workerCount
         seed = trainer.experiment.seed
-        shardtrainVersion = ShardTrainingVersion.string
+        shardtrainVersion = ShardTrainVersion.string
         self.gitCommit = gitCommit
         blasCore = BLAS.coreName
         self.modelFile = modelFile
