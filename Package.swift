@@ -6,6 +6,14 @@ let package = Package(
     name: "ShardTrain",
     products: [
         .executable(name: "shardtrain", targets: ["ShardTrainCLI"]),
+        // Each layer can be used alone: the HDF5 wrapper, the network, the parallel engine,
+        // datasets, checkpoints, experiments, and the trainer that ties them together.
+        .library(name: "ShardHDF5", targets: ["ShardHDF5"]),
+        .library(name: "ShardNetwork", targets: ["ShardNetwork"]),
+        .library(name: "ShardEngine", targets: ["ShardEngine"]),
+        .library(name: "ShardData", targets: ["ShardData"]),
+        .library(name: "ShardCheckpoint", targets: ["ShardCheckpoint"]),
+        .library(name: "ShardConfig", targets: ["ShardConfig"]),
         .library(name: "ShardTraining", targets: ["ShardTraining"]),
     ],
     dependencies: [
@@ -39,18 +47,24 @@ let package = Package(
         .target(name: "ShardEngine", dependencies: ["ShardCore", "CThreadSupport"]),
         // Datasets: the HDF5 dataset format, IDX import, epoch order.
         .target(name: "ShardData", dependencies: ["ShardCore", "ShardHDF5", "CZlib"]),
-        // Training: experiments, the trainer loop, model files.
+        // Model files and checkpoints: their HDF5 layout, atomic writes, the checkpoint store,
+        // the training position they carry.
+        .target(name: "ShardCheckpoint", dependencies: ["ShardCore", "ShardHDF5", "ShardNetwork"]),
+        // Experiments: the schema as one table of keys, TOML, `--set`, validation.
+        .target(
+            name: "ShardConfig",
+            dependencies: ["ShardNetwork", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // The training loop: trainer, observers, evaluation, the network seen by the engine.
         .target(
             name: "ShardTraining",
-            dependencies: [
-                "ShardCore", "ShardHDF5", "ShardNetwork", "ShardData", "ShardEngine",
-                .product(name: "TOMLKit", package: "TOMLKit"),
-            ]),
-        // The `shardtrain` command.
+            dependencies: ["ShardCore", "ShardNetwork", "ShardData", "ShardEngine", "ShardCheckpoint", "ShardConfig"]),
+        // The `shardtrain` command, with what belongs to a command line: run directories,
+        // progress, plots, the throughput benchmark.
         .executableTarget(
             name: "ShardTrainCLI",
             dependencies: [
-                "ShardTraining",
+                "ShardCore", "ShardHDF5", "ShardData", "ShardEngine", "ShardNetwork", "ShardCheckpoint",
+                "ShardConfig", "ShardTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -62,8 +76,12 @@ let package = Package(
         .testTarget(name: "ShardEngineTests", dependencies: ["ShardEngine", "ShardCore"]),
         .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "CKernels", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
-        .testTarget(name: "ShardTrainingTests", dependencies: ["ShardTraining", "ShardTestSupport"]),
-        .testTarget(name: "ShardTrainCLITests", dependencies: ["ShardTrainCLI", "ShardCore", "ShardHDF5", "ShardTraining", "ShardTestSupport"]),
+        .testTarget(name: "ShardTrainingTests", dependencies: [
+            "ShardTraining", "ShardCheckpoint", "ShardConfig", "ShardCore", "ShardData", "ShardHDF5", "ShardNetwork",
+            "ShardTestSupport"]),
+        .testTarget(name: "ShardTrainCLITests", dependencies: [
+            "ShardTrainCLI", "ShardCore", "ShardHDF5", "ShardCheckpoint", "ShardConfig", "ShardTraining",
+            "ShardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

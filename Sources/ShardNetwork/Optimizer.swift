@@ -52,8 +52,9 @@ public final class Optimizer: @unchecked Sendable {
     public let layout: ParameterLayout
     /// State buffers named by `configuration.slotNames`, each laid out like the parameters.
     public let slots: [FloatBuffer]
-    /// Updates applied so far (Adam's bias correction counts from 1).
-    public var stepCount: Int = 0
+    /// Updates applied so far (Adam's bias correction counts from 1). Advanced only by
+    /// `finishStep()`, set only by `restore`.
+    public private(set) var stepCount: Int = 0
 
     public init(configuration: OptimizerConfiguration, layout: ParameterLayout) {
         self.configuration = configuration
@@ -65,11 +66,35 @@ public final class Optimizer: @unchecked Sendable {
     public func update(parameters: FloatBuffer, gradient: FloatBuffer, learningRate: Float) {
         update(parameters: parameters, gradient: UnsafePointer(gradient.pointer),
                learningRate: learningRate, range: 0..<layout.count)
-        stepCount += 1
+        finishStep()
+    }
+
+    /// Counts one update as applied, once every slice of it is done.
+    public func finishStep() { stepCount += 1 }
+
+    /// The optimizer's saved state: its slots in `configuration.slotNames` order, each laid out
+    /// by `layout`, and the updates applied.
+    public var savedSlots: [(name: String, values: FloatBuffer)] {
+        Array(zip(configuration.slotNames, slots))
+    }
+
+    /// Continues from a saved state. The slots must be this optimizer's, by name and in order,
+    /// each of the layout's size; otherwise nothing changes and the mismatch is described.
+    public func restore(stepCount: Int, slots saved: [(name: String, values: FloatBuffer)]) -> String? {
+        let names = saved.map(\.name)
+        guard names == configuration.slotNames else {
+            return "its optimizer slots [\(names.joined(separator: ", "))] are not \(configuration.kind.rawValue)'s [\(configuration.slotNames.joined(separator: ", "))]"
+        }
+        guard saved.allSatisfy({ $0.values.count == layout.count }), stepCount >= 0 else {
+            return "its optimizer slots do not have the network's \(layout.count) parameters"
+        }
+        for (slot, values) in zip(slots, saved.map(\.values)) { slot.copy(from: values) }
+        self.stepCount = stepCount
+        return nil
     }
 
     /// The same update restricted to `range` of the flat vector, so workers can each update a
-    /// slice; `stepCount` is advanced by the caller once all slices are done.
+    /// slice; the caller calls `finishStep()` once all slices are done.
     public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>,
                        learningRate: Float, range: Range<Int>) {
         let c = configuration

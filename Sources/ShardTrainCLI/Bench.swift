@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ShardCore
+import ShardCheckpoint
+import ShardConfig
 import ShardTraining
 
 struct Bench: ParsableCommand {
@@ -50,7 +52,7 @@ struct Bench: ParsableCommand {
     private func parse(_ list: String) -> [Int]? {
         let values = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
-        return values.map { $0! }
+        return values.compactMap { $0 }
     }
 
     struct Report: Encodable {
@@ -75,7 +77,7 @@ struct Bench: ParsableCommand {
         let processors = ProcessInfo.processInfo.activeProcessorCount
         let workerCounts = workers.flatMap(parse) ?? Array(1...processors)
         let benchmark = ThroughputBenchmark(
-            experiment: loaded, data: data, batchSizes: parse(batchSizes)!, workerCounts: workerCounts,
+            experiment: loaded, data: data, batchSizes: parse(batchSizes) ?? [], workerCounts: workerCounts,
             steps: steps, warmupSteps: warmup, passes: passes,
             shardRows: overrides.contains { $0.hasPrefix("training.shard_rows") } ? loaded.shardRows : nil)
         let (results, ceilings, peak) = try benchmark.run()
@@ -87,16 +89,18 @@ struct Bench: ParsableCommand {
         }
         let oneThread = median(ceilings.map(\.oneThread))
         let allThreads = median(ceilings.map(\.allThreads))
-        let most = workerCounts.max()!
+        let most = results.map(\.workers).max() ?? 1
         print("sgemm ceiling: \(format(oneThread, 1)) GFLOP/s on 1 thread, \(format(allThreads, 1)) on \(most) at once (medians of \(ceilings.count)); BLAS core \(BLAS.coreName); \(parameters) parameters; \(processors) processors")
         print("batch  workers  samples/s (min-max)          speed-up  GFLOP/s  of sgemm ceiling   RSS before -> after")
         for result in results {
-            let base = results.first { $0.batchSize == result.batchSize && $0.workers == workerCounts.min() }!
+            // The speed-up is over the fewest workers this batch size ran with (more workers
+            // than rows are clamped to one per row).
+            let base = results.first { $0.batchSize == result.batchSize } ?? result
             let rate = median(result.passes)
             let gflops = rate * 6 * Double(parameters) / 1e9
             print([
                 pad(result.batchSize, 5), pad(result.workers, 8),
-                "  \(pad(Int(rate), 7)) (\(Int(result.passes.min()!))-\(Int(result.passes.max()!)))".padding(toLength: 30, withPad: " ", startingAt: 0),
+                "  \(pad(Int(rate), 7)) (\(Int(result.passes.min() ?? 0))-\(Int(result.passes.max() ?? 0)))".padding(toLength: 30, withPad: " ", startingAt: 0),
                 "\(format(rate / median(base.passes), 2))x".padding(toLength: 9, withPad: " ", startingAt: 0),
                 format(gflops, 1).padding(toLength: 8, withPad: " ", startingAt: 0),
                 "\(Int((100 * gflops / (result.workers == 1 ? oneThread : result.workers == most ? allThreads : oneThread * Double(result.workers))).rounded()))%".padding(toLength: 19, withPad: " ", startingAt: 0),

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ShardData
+import ShardCheckpoint
+import ShardConfig
 import ShardTraining
 
 struct Evaluate: ParsableCommand {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import ShardCheckpoint
+import ShardConfig
 import ShardData
 import ShardHDF5
 import ShardTraining
@@ -9,10 +11,9 @@ import Glibc
 
 /// Maps every failure to its one-line message and documented exit code.
 enum FailureReport {
-    static let usage: Int32 = 64
-    static let data: Int32 = 65
-    static let output: Int32 = 74
-    static let trainingFailed: Int32 = 1
+    static let usage = ExitStatus.usage.code
+    static let data = ExitStatus.data.code
+    static let output = ExitStatus.output.code
 
     /// The exit code and message for our own errors; nil message for ArgumentParser's own
     /// (it prints usage errors itself, with exit code 64).
@@ -27,11 +28,14 @@ enum FailureReport {
             return (data, error.description)
         case let error as TrainingError:
             switch error {
-            case .diverged: return (trainingFailed, error.description)
+            case .diverged: return (ExitStatus.trainingFailed.code, error.description)
+            case .interrupted(let signal, _, _): return (128 + signal, error.description)
+            }
+        case let error as CheckpointError:
+            switch error {
             case .writeFailed: return (output, error.description)
             case .badModelFile, .badCheckpoint: return (data, error.description)
-            case .nothingToResume, .runDirectoryBusy: return (usage, error.description)
-            case .interrupted(let signal, _, _): return (128 + signal, error.description)
+            case .nothingToResume: return (usage, error.description)
             }
         case let error as CommandFailure:
             return (error.code, error.message)

@@ -1,5 +1,7 @@
 import ArgumentParser
 import ShardHDF5
+import ShardCheckpoint
+import ShardConfig
 import ShardTraining
 
 struct Inspect: ParsableCommand {

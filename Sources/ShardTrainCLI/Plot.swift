@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ShardCheckpoint
+import ShardConfig
 import ShardTraining
 
 struct Plot: ParsableCommand {

@@ -1,11 +1,12 @@
 import Foundation
+import ShardCore
+import ShardCheckpoint
 import ShardTraining
 
 /// Progress on stderr: on a terminal a live bar (epoch, step of steps, loss, samples/s, ETA)
 /// redrawn at most 10 times a second, and one line per epoch; elsewhere (a log file, a
 /// pipe) the epoch lines only. Nothing with --quiet. Never stdout.
-final class ProgressDisplay {
-    let trainer: Trainer
+final class ProgressDisplay: TrainingObserver {
     let quiet: Bool
     let isTerminal = isatty(2) == 1
     private let clock = ContinuousClock()
@@ -14,12 +15,14 @@ final class ProgressDisplay {
     private var stepsAtStart = 0
     private var barShown = false
 
-    init(trainer: Trainer, quiet: Bool) {
-        self.trainer = trainer
+    init(quiet: Bool) {
         self.quiet = quiet
     }
 
-    func attach() {
+    /// The opening line, and the bar's starting point.
+    func started(_ trainer: Trainer) {
+        segmentStart = clock.now
+        stepsAtStart = trainer.state.step
         guard !quiet else { return }
         let e = trainer.experiment
         let resuming = trainer.state.step > 0
@@ -29,27 +32,28 @@ final class ProgressDisplay {
             + "\(e.activation.rawValue), \(trainer.network.parameterCount) parameters, "
             + "\(trainer.data.train.rowCount) train / \(trainer.data.test.rowCount) test samples, "
             + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers\(resuming)")
-        trainer.progress = { [unowned self] report in
-            clearBar()
-            printToStandardError(report.line)
-        }
-        guard isTerminal else { return }
-        segmentStart = clock.now
-        stepsAtStart = trainer.state.step
-        trainer.stepEnded = { [unowned self] state in
-            let now = clock.now
-            guard now - lastDraw >= .milliseconds(100) else { return }
-            lastDraw = now
-            draw(state, now: now)
-        }
     }
 
-    private func draw(_ state: TrainingState, now: ContinuousClock.Instant) {
+    func epochEnded(_ report: EpochReport, trainer: Trainer) {
+        guard !quiet else { return }
+        clearBar()
+        printToStandardError(report.line)
+    }
+
+    func stepEnded(_ trainer: Trainer) {
+        guard !quiet, isTerminal else { return }
+        let now = clock.now
+        guard now - lastDraw >= .milliseconds(100) else { return }
+        lastDraw = now
+        draw(trainer, now: now)
+    }
+
+    private func draw(_ trainer: Trainer, now: ContinuousClock.Instant) {
+        let state = trainer.state
         let e = trainer.experiment
         let perEpoch = trainer.stepsPerEpoch
         let stepInEpoch = (state.position + e.batchSize - 1) / e.batchSize
-        let elapsed = (now - segmentStart).components
-        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let seconds = (now - segmentStart).totalSeconds
         let stepsDone = state.step - stepsAtStart
         let rate = seconds > 0 ? Double(stepsDone * e.batchSize) / seconds : 0
         let remaining = e.epochs * perEpoch - state.step

@@ -9,12 +9,7 @@ struct ShardTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shardtrain",
         abstract: "Train feedforward networks on every CPU core of a workstation.",
-        discussion: """
-            Exit codes: 0 success; 1 training failed (e.g. the loss diverged); 64 usage or \
-            experiment error (also a run directory in use, nothing to resume); 65 data error \
-            (missing, malformed or inconsistent data, model or checkpoint file); 74 output \
-            could not be written; 130 stopped by SIGINT, 143 by SIGTERM, checkpoint saved.
-            """,
+        discussion: ExitStatus.helpText,
         version: ShardTrainVersion.string,
         subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self, Bench.self, Plot.self])
 
@@ -29,10 +24,20 @@ struct ShardTrain: ParsableCommand {
             let (code, message) = FailureReport.describe(error)
             if let message {
                 // An interrupted run that saved its checkpoint did what it was asked to.
-                FailureReport.printError(message, isError: code != 130 && code != 143)
+                FailureReport.printError(message, isError: code != ExitStatus.interrupted.code
+                                                       && code != ExitStatus.terminated.code)
                 Self.exit(withError: ExitCode(code))
             }
-            Self.exit(withError: error)
+            // ArgumentParser's own: --help and --version print and exit 0; a usage mistake is
+            // one line naming the fix, exit 64, instead of a usage dump.
+            let exitCode = Self.exitCode(for: error)
+            guard exitCode != .success else { Self.exit(withError: error) }
+            var text = Self.message(for: error).replacingNewlines()
+            if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+            let isUsage = exitCode == .validationFailure
+            if isUsage { text += "; see `shardtrain help` for the usage" }
+            FailureReport.printError(text)
+            Self.exit(withError: ExitCode(isUsage ? ExitStatus.usage.code : ExitStatus.trainingFailed.code))
         }
     }
 }

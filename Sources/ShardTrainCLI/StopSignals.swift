@@ -1,12 +1,13 @@
 import Dispatch
 import Foundation
+import ShardTraining
 import Synchronization
 
 /// SIGINT and SIGTERM handling for `train`: the first signal asks the trainer to stop after
 /// the current step (it then saves a checkpoint and exits 130 or 143); a second SIGINT exits
 /// at once with 130, leaving the newest complete checkpoint as it was (checkpoints are
 /// written atomically).
-final class StopSignals: @unchecked Sendable {
+final class StopSignals: TrainingObserver, @unchecked Sendable {
     private let requested = Atomic<Int32>(0)
     private var sources: [DispatchSourceSignal] = []
 
@@ -29,7 +30,7 @@ final class StopSignals: @unchecked Sendable {
     }
 
     /// The signal that asked to stop, or nil. One atomic load: cheap enough for every step.
-    func requestedSignal() -> Int32? {
+    func stopRequested() -> Int32? {
         let value = requested.load(ordering: .relaxed)
         return value == 0 ? nil : value
     }

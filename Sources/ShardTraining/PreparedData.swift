@@ -1,3 +1,4 @@
+import ShardConfig
 import ShardData
 import ShardNetwork
 

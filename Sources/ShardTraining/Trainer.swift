@@ -1,13 +1,16 @@
 import Foundation
+import ShardCheckpoint
+import ShardConfig
 import ShardCore
 import ShardData
 import ShardEngine
 import ShardNetwork
 
-/// The training loop: seeded shuffle per epoch, mini-batches (a short last batch is kept and
-/// its gradient divided by its own size), one data-parallel step per batch (gradients of
+/// A training run: seeded shuffle per epoch, mini-batches (a short last batch is kept and its
+/// gradient divided by its own size), one data-parallel step per batch (gradients of
 /// micro-shards on all workers, fixed-order average, optimizer update), evaluation on the test
-/// split after each epoch.
+/// split after each epoch, checkpoints by the experiment's policy. What happens around the run
+/// (progress, run-directory files, stop requests) is up to its observers.
 public final class Trainer {
     public let experiment: Experiment
     public let data: PreparedData
@@ -25,27 +28,24 @@ public final class Trainer {
     var gradient: FloatBuffer { engine.meanGradient }
     var generator: RandomGenerator
     /// Where the run stands; restored from a checkpoint to resume.
-    public private(set) var state: TrainingState
-    /// Called after each epoch with that epoch's figures.
-    public var progress: ((EpochReport) -> Void)?
-    /// Called after each epoch's evaluation, before its checkpoint (run-directory files).
-    public var epochEnded: ((EpochRecord) throws(TrainingError) -> Void)?
-    /// Called after every step (a progress bar throttles itself).
-    public var stepEnded: ((TrainingState) -> Void)?
-    /// Where and when to write checkpoints; nil writes none.
-    public var checkpoints: CheckpointStore?
-    /// Checked after every step: the signal number when a stop was requested (SIGINT/SIGTERM).
-    public var stopRequest: (() -> Int32?)?
+    public internal(set) var state: TrainingState
+    /// Where and when checkpoints go; nil writes none.
+    public let checkpoints: CheckpointStore?
+    /// Told of every step and epoch, and asked after every step whether to stop.
+    public var observers: [TrainingObserver] = []
+    /// The newest checkpoint this process wrote, so a stop right after one does not write it again.
+    var lastSaved: (step: Int, path: String)?
 
-    public init(experiment: Experiment, data: PreparedData) throws(ExperimentError) {
+    /// A new run of `experiment` on `data`, its weights initialised from the seed.
+    public init(experiment: Experiment, data: PreparedData, checkpoints: CheckpointStore? = nil) throws(ExperimentError) {
         let batchSize = experiment.batchSize
         guard batchSize <= data.train.rowCount else {
-            throw .invalidValue(source: "experiment", key: "training.batch_size",
-                                value: String(batchSize),
+            throw .invalidValue(source: "experiment", key: Keys.batchSize.name, value: String(batchSize),
                                 reason: "larger than the \(data.train.rowCount) rows of the train split; use at most \(data.train.rowCount)")
         }
         self.experiment = experiment
         self.data = data
+        self.checkpoints = checkpoints
         network = data.network(for: experiment)
         parameters = FloatBuffer(count: network.parameterCount)
         optimizer = Optimizer(configuration: experiment.optimizer, layout: network.layout)
@@ -54,10 +54,8 @@ public final class Trainer {
         // Documented clamp: at most one worker per row of a batch.
         workerCount = min(experiment.workers == 0 ? processors : experiment.workers, batchSize)
         work = NetworkShardWork(
-            network: network, parameters: parameters, split: data.train, batch: batch,
-            optimizer: optimizer,
-            shardRows: experiment.shardRows, workerCount: workerCount,
-            isClassification: data.isClassification)
+            network: network, parameters: parameters, split: data.train, batch: batch, optimizer: optimizer,
+            shardRows: experiment.shardRows, workerCount: workerCount, isClassification: data.isClassification)
         engine = DataParallelEngine(
             workerCount: workerCount, parameterCount: network.parameterCount,
             maxShards: work.shardCount(rows: batchSize), work: work, processorCount: processors)
@@ -72,192 +70,116 @@ public final class Trainer {
         (data.train.rowCount + experiment.batchSize - 1) / experiment.batchSize
     }
 
-    /// Trains from `state` to the last epoch: checkpoints by `checkpoints`' policy, stops
-    /// with a checkpoint when `stopRequest` reports a signal, and writes the model at the end.
-    public func run() throws(TrainingError) -> TrainingSummary {
-        let clock = ContinuousClock()
-        let segmentStart = clock.now
-        let wallBefore = state.wallSeconds
-        let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
-        let train = data.train
-        let rowCount = train.rowCount
-        /// Training time not yet added to `state.trainingSeconds` starts here.
-        var accounted = clock.now
-        func accountTime() {
-            let now = clock.now
-            state.trainingSeconds += (now - accounted).seconds
-            state.wallSeconds = wallBefore + (now - segmentStart).seconds
-            accounted = now
-        }
-        func saveCheckpoint() throws(TrainingError) -> String? {
-            guard let checkpoints else { return nil }
-            // Never a checkpoint with non-finite weights: the last good one stays the newest.
-            guard parameters.isFinite else {
-                throw .diverged(step: state.step, epoch: state.epoch, loss: .nan,
-                                learningRate: schedule.rate(atStep: max(state.step - 1, 0)))
-            }
-            accountTime()
-            state.generatorState = generator.state
-            let path = try checkpoints.save(makeCheckpoint())
-            accounted = clock.now
-            return path
-        }
-        func stopIfRequested(checkpoint: String?) throws(TrainingError) {
-            guard let signal = stopRequest?() else { return }
-            var path = checkpoint
-            if path == nil { path = try saveCheckpoint() }
-            throw .interrupted(signal: signal, checkpoint: path ?? "(no run directory)",
-                               runDirectory: checkpoints?.runDirectory ?? "")
-        }
-
-        while state.epoch <= experiment.epochs {
-            let epoch = state.epoch
-            let epochStart = clock.now
-            let rowsBefore = state.position
-            if state.position == 0 {
-                generator.shuffle(&state.order)
-                state.epochLossSum = 0
-                state.epochCorrect = 0
-            }
-            var learningRate = schedule.rate(atStep: state.step)
-            while state.position < rowCount {
-                let rows = min(experiment.batchSize, rowCount - state.position)
-                learningRate = schedule.rate(atStep: state.step)
-                let sums = step(indices: state.order[state.position..<(state.position + rows)],
-                                learningRate: learningRate)
-                guard sums.lossSum.isFinite else {
-                    throw .diverged(step: state.step + 1, epoch: epoch, loss: sums.lossSum / Double(rows),
-                                    learningRate: learningRate)
-                }
-                state.step += 1
-                state.position += rows
-                state.epochLossSum += sums.lossSum
-                state.epochCorrect += sums.correct
-                stepEnded?(state)
-                var saved: String?
-                if let every = checkpoints?.everySteps, every > 0, state.step % every == 0,
-                   state.position < rowCount {
-                    saved = try saveCheckpoint()
-                }
-                try stopIfRequested(checkpoint: saved)
-            }
-            let epochTraining = (clock.now - epochStart).seconds
-            accountTime()
-            // The rate of the epoch's last update (also when a resume starts at the epoch's end).
-            learningRate = schedule.rate(atStep: max(state.step - 1, 0))
-            guard parameters.isFinite else {
-                throw .diverged(step: state.step, epoch: epoch, loss: .nan, learningRate: learningRate)
-            }
-            let test = evaluator.evaluate(parameters: parameters, on: data.test)
-            accounted = clock.now  // evaluation is not training time
-            guard test.loss.isFinite else {
-                throw .diverged(step: state.step, epoch: epoch, loss: test.loss, learningRate: learningRate)
-            }
-            let count = Double(rowCount)
-            let record = EpochRecord(
-                epoch: epoch, step: state.step, trainLoss: state.epochLossSum / count,
-                trainAccuracy: data.isClassification ? Double(state.epochCorrect) / count : nil,
-                testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(learningRate),
-                seconds: (clock.now - epochStart).seconds)
-            state.history.append(record)
-            state.epoch += 1
-            state.position = 0
-            try epochEnded?(record)
-            progress?(EpochReport(
-                epoch: epoch, epochs: experiment.epochs, steps: state.step, trainLoss: record.trainLoss,
-                trainAccuracy: record.trainAccuracy, testLoss: test.loss, testAccuracy: test.accuracy,
-                learningRate: learningRate,
-                samplesPerSecond: Double(rowCount - rowsBefore) / epochTraining,
-                seconds: record.seconds))
-            var saved: String?
-            if let checkpoints, epoch % checkpoints.everyEpochs == 0 || epoch == experiment.epochs {
-                saved = try saveCheckpoint()
-            }
-            try stopIfRequested(checkpoint: saved)
-        }
-        accountTime()
-        guard let last = state.history.last else {
-            throw .nothingToResume(directory: checkpoints?.runDirectory ?? "",
-                                   reason: "training.epochs (\(experiment.epochs)) is not past the epochs already trained; raise it with --set training.epochs=N")
-        }
-        var metrics = ["test_loss": last.testLoss, "train_loss": last.trainLoss]
-        if let accuracy = last.testAccuracy { metrics["test_accuracy"] = accuracy }
-        try modelFile().write(to: modelPath, metrics: metrics)
-        return TrainingSummary(
-            experiment: experiment.name, testAccuracy: last.testAccuracy, testLoss: last.testLoss,
-            trainLoss: last.trainLoss, trainAccuracy: last.trainAccuracy,
-            epochs: state.history.count, steps: state.step, seconds: state.wallSeconds,
-            samplesPerSecond: Double(state.samplesSeen) / max(state.trainingSeconds, 1e-9),
-            workers: workerCount, shardRows: experiment.shardRows, batchSize: experiment.batchSize,
-            seed: experiment.seed, parameters: network.parameterCount, modelFile: modelPath,
-            blasCore: BLAS.coreName)
-    }
-
     /// Where the trained model goes: output.model, else model.h5 in the run directory.
     public var modelPath: String {
         experiment.modelPath(runDirectory: checkpoints?.runDirectory)
     }
 
-    func modelFile() -> ModelFile {
-        ModelFile(network: network, parameters: parameters, experimentTOML: experiment.resolvedTOML,
-                  classNames: data.classNames, experimentName: experiment.name)
+    /// Trains from `state` to the last epoch and writes the model. Throws `TrainingError` when
+    /// the loss diverges or an observer asks to stop (after saving a checkpoint), and the
+    /// errors of the files it writes.
+    public func run() throws -> RunReport {
+        guard state.history.count <= experiment.epochs, state.epoch <= experiment.epochs || !state.history.isEmpty else {
+            throw CheckpointError.nothingToResume(
+                directory: checkpoints?.runDirectory ?? "",
+                reason: "training.epochs (\(experiment.epochs)) is less than the \(state.history.count) epochs already trained; raise it with --set training.epochs=N")
+        }
+        let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
+        let rowCount = data.train.rowCount
+        var timer = RunTimer(state: state)
+        while state.epoch <= experiment.epochs {
+            let epochStart = timer.now
+            let rowsBefore = state.position
+            if state.position == 0 { beginEpoch() }
+            while state.position < rowCount {
+                let rows = min(experiment.batchSize, rowCount - state.position)
+                try trainStep(rows: rows, learningRate: schedule.rate(atStep: state.step))
+                for observer in observers { observer.stepEnded(self) }
+                if let every = checkpoints?.everySteps, every > 0, state.step % every == 0, state.position < rowCount {
+                    try saveCheckpoint(timer: &timer)
+                }
+                try stopIfRequested(timer: &timer)
+            }
+            timer.account(into: &state)
+            let trainingSeconds = timer.now - epochStart
+            // The rate of the epoch's last update (also when a resume starts at the epoch's end).
+            let learningRate = schedule.rate(atStep: max(state.step - 1, 0))
+            let record = try evaluateEpoch(learningRate: learningRate, started: epochStart, timer: &timer)
+            let report = EpochReport(record: record, epochs: experiment.epochs,
+                                     samplesPerSecond: Double(rowCount - rowsBefore) / trainingSeconds.totalSeconds)
+            for observer in observers { try observer.epochEnded(report, trainer: self) }
+            if let checkpoints, record.epoch % checkpoints.everyEpochs == 0 || record.epoch == experiment.epochs {
+                try saveCheckpoint(timer: &timer)
+            }
+            try stopIfRequested(timer: &timer)
+        }
+        timer.account(into: &state)
+        let metrics = state.history.last.map(ModelFile.metrics(of:)) ?? [:]
+        try modelFile().write(to: modelPath, metrics: metrics)
+        return RunReport(trainer: self, status: .completed, modelFile: modelPath)
     }
 
-    /// Everything needed to continue this run exactly.
-    public func makeCheckpoint() -> Checkpoint {
-        var state = self.state
-        state.generatorState = generator.state
-        return Checkpoint(model: modelFile(), optimizerName: experiment.optimizer.kind.rawValue,
-                          optimizerSteps: optimizer.stepCount,
-                          slots: zip(optimizer.configuration.slotNames, optimizer.slots).map { ($0, $1) },
-                          state: state)
+    /// Shuffles the order for a new epoch and clears its sums.
+    private func beginEpoch() {
+        generator.shuffle(&state.order)
+        state.epochLossSum = 0
+        state.epochCorrect = 0
     }
 
-    /// Continues from `checkpoint`: weights, optimizer state, position, generator, history.
-    public func restore(from checkpoint: Checkpoint) throws(TrainingError) {
-        let path = checkpoints?.runDirectory ?? "checkpoint"
-        guard checkpoint.model.network == network else {
-            throw .badCheckpoint(path: path, reason: "its network \(checkpoint.model.network.layerSizes) differs from the experiment's \(network.layerSizes)")
+    /// One update from the next `rows` rows of the epoch's order; the position and sums advance.
+    private func trainStep(rows: Int, learningRate: Float) throws(TrainingError) {
+        let sums = step(indices: state.order[state.position..<(state.position + rows)], learningRate: learningRate)
+        guard sums.lossSum.isFinite else {
+            throw .diverged(step: state.step + 1, epoch: state.epoch, loss: sums.lossSum / Double(rows),
+                            learningRate: learningRate)
         }
-        guard checkpoint.state.order.count == data.train.rowCount,
-              Set(checkpoint.state.order).count == data.train.rowCount,
-              checkpoint.state.order.allSatisfy({ (0..<data.train.rowCount).contains($0) }) else {
-            throw .badCheckpoint(path: path, reason: "it was trained on \(checkpoint.state.order.count) train rows, the data file now has \(data.train.rowCount); use the same data file")
-        }
-        let expectedSlots = optimizer.configuration.slotNames
-        guard checkpoint.optimizerName == experiment.optimizer.kind.rawValue,
-              checkpoint.slots.map(\.name).sorted() == expectedSlots.sorted() else {
-            throw .badCheckpoint(path: path, reason: "its optimizer state (\(checkpoint.optimizerName)) does not match optimizer.name = \(experiment.optimizer.kind.rawValue)")
-        }
-        guard let restored = RandomGenerator(state: checkpoint.state.generatorState) else {
-            throw .badCheckpoint(path: path, reason: "invalid generator state")
-        }
-        parameters.copy(from: checkpoint.model.parameters)
-        for (name, buffer) in zip(expectedSlots, optimizer.slots) {
-            buffer.copy(from: checkpoint.slots.first { $0.name == name }!.values)
-        }
-        optimizer.stepCount = checkpoint.optimizerSteps
-        state = checkpoint.state
-        generator = restored
+        state.step += 1
+        state.position += rows
+        state.epochLossSum += sums.lossSum
+        state.epochCorrect += sums.correct
     }
 
-    /// Starts from another run's weights (a model file or a checkpoint); nothing else of it.
-    public func warmStart(from model: ModelFile, path: String) throws(TrainingError) {
-        guard model.network.layerSizes == network.layerSizes else {
-            throw .badModelFile(path: path, reason: "its layers \(model.network.layerSizes) differ from the experiment's \(network.layerSizes)")
+    /// Evaluates the finished epoch on the test split and records it in the history; the
+    /// evaluation's time is not training time.
+    private func evaluateEpoch(learningRate: Float, started: ContinuousClock.Instant,
+                               timer: inout RunTimer) throws(TrainingError) -> EpochRecord {
+        guard parameters.isFinite else {
+            throw .diverged(step: state.step, epoch: state.epoch, loss: .nan, learningRate: learningRate)
         }
-        parameters.copy(from: model.parameters)
+        let test = evaluator.evaluate(parameters: parameters, on: data.test)
+        timer.skip()
+        guard test.loss.isFinite else {
+            throw .diverged(step: state.step, epoch: state.epoch, loss: test.loss, learningRate: learningRate)
+        }
+        let count = Double(data.train.rowCount)
+        let record = EpochRecord(
+            epoch: state.epoch, step: state.step, trainLoss: state.epochLossSum / count,
+            trainAccuracy: data.isClassification ? Double(state.epochCorrect) / count : nil,
+            testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(learningRate),
+            seconds: (timer.now - started).totalSeconds)
+        state.history.append(record)
+        state.epoch += 1
+        state.position = 0
+        return record
+    }
+
+    /// Saves a checkpoint and throws `interrupted` when an observer asks to stop.
+    private func stopIfRequested(timer: inout RunTimer) throws {
+        guard let signal = observers.lazy.compactMap({ $0.stopRequested() }).first else { return }
+        var path = lastSaved.flatMap { $0.step == state.step ? $0.path : nil }
+        if path == nil { path = try saveCheckpoint(timer: &timer) }
+        throw TrainingError.interrupted(signal: signal, checkpoint: path ?? "(no run directory)",
+                                        runDirectory: checkpoints?.runDirectory ?? "")
     }
 
     /// One update from the train rows `indices`: gradients on all workers, the fixed-order
     /// average, the optimizer. A non-finite loss leaves the weights untouched.
     @discardableResult
     public func step(indices: ArraySlice<Int>, learningRate: Float) -> ShardOutcome {
-        let rows = indices.count
         work.indices = indices
         work.learningRate = learningRate
-        let sums = engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows)
-        if sums.lossSum.isFinite { optimizer.stepCount += 1 }
+        let sums = engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count)
+        if sums.lossSum.isFinite { optimizer.finishStep() }
         work.indices = []  // hold no reference to the order, so shuffling it never copies
         return sums
     }
@@ -265,15 +187,9 @@ public final class Trainer {
     /// The mean gradient of the train rows `indices` into `gradient`, without an update;
     /// returns the batch's loss sum and correct count.
     func computeGradient(indices: ArraySlice<Int>) -> ShardOutcome {
-        let rows = indices.count
         work.indices = indices
-        return engine.step(shardCount: work.shardCount(rows: rows), rowCount: rows, applyUpdate: false)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (whole, fraction) = components
-        return Double(whole) + Double(fraction) * 1e-18
+        defer { work.indices = [] }
+        return engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count,
+                           applyUpdate: false)
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import ShardCore
 import ShardHDF5
 import ShardTestSupport
+@testable import ShardCheckpoint
+@testable import ShardConfig
 import ShardTraining
 import Testing
 

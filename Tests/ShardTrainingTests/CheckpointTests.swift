@@ -3,6 +3,8 @@ import ShardCore
 import ShardHDF5
 import ShardTestSupport
 import Testing
+@testable import ShardCheckpoint
+@testable import ShardConfig
 @testable import ShardTraining
 
 /// Stopping and resuming gives, bit for bit, the run that was never interrupted.
@@ -14,19 +16,18 @@ struct CheckpointTests {
                         "optimizer.learning_rate=0.01", "training.batch_size=24", "training.epochs=3",
                         "schedule.name=cosine", "schedule.warmup_steps=5",
                         "checkpoint.every_steps=4"] + overrides)
-        let trainer = try Trainer(experiment: experiment, data: try PreparedData.load(experiment))
-        trainer.checkpoints = CheckpointStore(runDirectory: runDirectory, experiment: experiment)
-        return trainer
+        return try Trainer(experiment: experiment, data: try PreparedData.load(experiment),
+                           checkpoints: CheckpointStore(runDirectory: runDirectory, experiment: experiment))
     }
 
     /// Runs until `stopAfterStep`, as if a signal came then; returns the saved checkpoint path.
     func interruptedRun(_ data: String, runDirectory: String, stopAfterStep: Int, workers: Int) throws -> String {
         let first = try trainer(data, runDirectory: runDirectory, ["training.workers=\(workers)"])
-        first.stopRequest = { [unowned first] in first.state.step >= stopAfterStep ? SIGTERM : nil }
+        _ = RecordingObserver(first) { $0.state.step >= stopAfterStep ? SIGTERM : nil }
         do {
             _ = try first.run()
         } catch {
-            guard case .interrupted(SIGTERM, let checkpoint, runDirectory) = error else {
+            guard case TrainingError.interrupted(SIGTERM, let checkpoint, runDirectory) = error else {
                 throw error
             }
             return checkpoint
@@ -95,7 +96,7 @@ struct CheckpointTests {
         let runDirectory = temporaryPath("keep")
         let run = try trainer(data, runDirectory: runDirectory, ["checkpoint.keep=2", "training.epochs=4"])
         _ = try run.run()
-        let store = run.checkpoints!
+        let store = try #require(run.checkpoints)
         let files = store.files()
         // Checkpoints came every 4 steps and at each epoch's end (13, 26, 39, 52): the
         // newest two are 48 and 52, and at most one more is kept, the best.

@@ -4,6 +4,8 @@ import ShardTestSupport
 import Testing
 @testable import ShardData
 @testable import ShardNetwork
+@testable import ShardCheckpoint
+@testable import ShardConfig
 @testable import ShardTraining
 
 /// The engine driving the real network: its averaged gradient is the whole batch's, and the

@@ -2,6 +2,8 @@ import Foundation
 import ShardTestSupport
 import Testing
 @testable import ShardNetwork
+@testable import ShardCheckpoint
+@testable import ShardConfig
 @testable import ShardTraining
 
 struct ExperimentLoaderTests {

@@ -5,6 +5,8 @@ import ShardTestSupport
 import Testing
 @testable import ShardData
 @testable import ShardNetwork
+@testable import ShardCheckpoint
+@testable import ShardConfig
 @testable import ShardTraining
 
 struct TrainerTests {
@@ -19,14 +21,14 @@ struct TrainerTests {
     @Test func learnsSeparableBlobs() throws {
         let data = try writeBlobs()
         let trainer = try Trainer(experiment: try experiment(data), data: try PreparedData.load(try experiment(data)))
-        var reports: [EpochReport] = []
-        trainer.progress = { reports.append($0) }
+        let observer = RecordingObserver(trainer)
         let summary = try trainer.run()
+        let reports = observer.reports.map(\.record)
         #expect(reports.count == 5)
         #expect(summary.steps == 5 * 10)  // 300 rows / 32 = 9 full batches + 1 short
         #expect(summary.testAccuracy! > 0.95)
         #expect(reports.last!.trainLoss < reports.first!.trainLoss)
-        #expect(FileManager.default.fileExists(atPath: summary.modelFile))
+        #expect(FileManager.default.fileExists(atPath: try #require(summary.modelFile)))
     }
 
     @Test(arguments: ["tanh", "sigmoid"])
@@ -105,15 +107,22 @@ struct TrainerTests {
         let setup = try experiment(data, ["training.epochs=1"])
         let trainer = try Trainer(experiment: setup, data: try PreparedData.load(setup))
         let summary = try trainer.run()
-        let model = try ModelFile.read(from: summary.modelFile)
+        let model = try ModelFile.read(from: try #require(summary.modelFile))
         #expect(model.network == trainer.network)
         #expect(model.parameters.array == trainer.parameters.array)
         #expect(try ExperimentLoader.load(text: model.experimentTOML, name: "blobs", source: "m").values == setup.values)
-        let weight = try HDF5File.open(summary.modelFile).root.group("model/dense0").dataset("weight")
+        let weight = try HDF5File.open(try #require(summary.modelFile)).root.group("model/dense0").dataset("weight")
         #expect(try weight.shape == [4, 16])
     }
 }
 
-func runCatching(_ trainer: Trainer) -> Result<TrainingSummary, TrainingError> {
-    do { return .success(try trainer.run()) } catch { return .failure(error) }
+func runCatching(_ trainer: Trainer) -> Result<RunReport, TrainingError> {
+    do {
+        return .success(try trainer.run())
+    } catch let error as TrainingError {
+        return .failure(error)
+    } catch {
+        Issue.record("unexpected error \(error)")
+        return .success(RunReport(trainer: trainer, status: .failed, modelFile: nil))
+    }
 }

@@ -2,8 +2,9 @@ import Foundation
 import ShardHDF5
 
 /// The checkpoints of one run directory, in `<run>/checkpoints/step-<step>.h5`: writes them
-/// atomically, keeps the newest `keep` plus the best by test metric, and finds the newest one
-/// that reads back intact.
+/// atomically, keeps the newest `keep` plus the best (`EpochRecord.score` of the epoch-end
+/// checkpoints; a mid-epoch checkpoint's weights were never evaluated, so it has no score), and
+/// finds the newest one that reads back intact.
 public final class CheckpointStore {
     public let runDirectory: String
     public let directory: String
@@ -17,11 +18,6 @@ public final class CheckpointStore {
         self.everySteps = everySteps
         self.everyEpochs = everyEpochs
         self.keep = keep
-    }
-
-    public convenience init(runDirectory: String, experiment: Experiment) {
-        self.init(runDirectory: runDirectory, everySteps: experiment.checkpointEverySteps,
-                  everyEpochs: experiment.checkpointEveryEpochs, keep: experiment.checkpointsKept)
     }
 
     public func path(forStep step: Int) -> String {
@@ -40,7 +36,8 @@ public final class CheckpointStore {
 
     /// Writes `checkpoint`, then deletes what the policy no longer keeps. Returns its path.
     @discardableResult
-    public func save(_ checkpoint: Checkpoint) throws(TrainingError) -> String {
+    public func save(_ checkpoint: Checkpoint) throws(CheckpointError) -> String {
+        precondition(keep >= 1, "a store keeps at least the newest checkpoint")
         let path = path(forStep: checkpoint.state.step)
         try checkpoint.write(to: path)
         prune()
@@ -52,11 +49,11 @@ public final class CheckpointStore {
         let all = files()
         guard all.count > keep else { return }
         let newest = Set(all.suffix(keep).map(\.path))
-        // The best score; on a tie the newest (files are oldest first).
+        // The best score; on a tie the oldest (files are oldest first), as `TrainingState.best`.
         var best: String?
         var bestScore = -Double.infinity
         for file in all {
-            if let value = score(of: file.path), value >= bestScore {
+            if let value = score(of: file.path), best == nil || value > bestScore {
                 best = file.path
                 bestScore = value
             }
@@ -66,17 +63,18 @@ public final class CheckpointStore {
         }
     }
 
-    /// Test accuracy, or minus the test loss for regression, from the root attributes.
+    /// The file's `EpochRecord.score`, from the metrics its root attributes record for its own
+    /// weights; nil for a mid-epoch checkpoint, which records none.
     func score(of path: String) -> Double? {
-        guard let root = try? HDF5File.open(path).root else { return nil }
-        if root.hasAttribute("test_accuracy") { return try? root.doubleAttribute("test_accuracy") }
-        if root.hasAttribute("test_loss") { return (try? root.doubleAttribute("test_loss")).map { -$0 } }
-        return nil
+        guard let root = try? HDF5File.open(path).root, root.hasAttribute("test_loss"),
+              let loss = try? root.doubleAttribute("test_loss") else { return nil }
+        let accuracy = root.hasAttribute("test_accuracy") ? try? root.doubleAttribute("test_accuracy") : nil
+        return EpochRecord.score(accuracy: accuracy, loss: loss)
     }
 
     /// The newest checkpoint that reads back intact; each newer damaged one is reported
     /// through `warn` and skipped.
-    public func newestValid(warn: (String) -> Void) throws(TrainingError) -> Checkpoint {
+    public func newestValid(warn: (String) -> Void) throws(CheckpointError) -> Checkpoint {
         let all = files()
         guard !all.isEmpty else {
             throw .nothingToResume(directory: runDirectory, reason: "no checkpoints in \(directory); start the run with `shardtrain train EXPERIMENT --run-dir \(runDirectory)`")

@@ -1,11 +1,14 @@
 import Foundation
+import ShardCheckpoint
+import ShardConfig
+import ShardTraining
 
 /// Learning curves as a self-contained SVG: training and test loss (left panel) and test
 /// accuracy (right panel) against epoch, one colour per run. Opens in any browser.
-public struct CurvesPlot {
-    public var runs: [(name: String, history: [EpochRecord])]
+struct CurvesPlot {
+    var runs: [(name: String, history: [EpochRecord])]
 
-    public init(runs: [(name: String, history: [EpochRecord])]) {
+    init(runs: [(name: String, history: [EpochRecord])]) {
         self.runs = runs
     }
 
@@ -13,7 +16,7 @@ public struct CurvesPlot {
     static let (width, height) = (960.0, 400.0)
     static let panelWidth = 400.0, panelHeight = 280.0, top = 40.0
 
-    public func svg() -> String {
+    func svg() -> String {
         var body = ""
         let maxEpoch = max(1, runs.flatMap { $0.history.map(\.epoch) }.max() ?? 1)
         let losses = runs.flatMap { $0.history.flatMap { [$0.trainLoss, $0.testLoss] } }.filter(\.isFinite)

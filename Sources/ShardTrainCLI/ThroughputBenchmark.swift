@@ -1,4 +1,7 @@
 import Foundation
+import ShardCheckpoint
+import ShardConfig
+import ShardTraining
 import ShardCore
 import ShardData
 import ShardEngine
@@ -7,21 +10,21 @@ import ShardEngine
 /// fixed number of steps (SGD, constant rate) on the real data, interleaved across the
 /// configurations so that the machine's noise spreads over all of them alike. Evaluation,
 /// data loading and set-up are outside the timings.
-public struct ThroughputBenchmark {
-    public struct Configuration: Hashable, Sendable {
-        public var batchSize: Int
-        public var workers: Int
+struct ThroughputBenchmark {
+    struct Configuration: Hashable, Sendable {
+        var batchSize: Int
+        var workers: Int
     }
 
-    public struct Result: Codable, Sendable {
-        public var batchSize: Int
-        public var workers: Int
-        public var shardRows: Int
+    struct Result: Codable, Sendable {
+        var batchSize: Int
+        var workers: Int
+        var shardRows: Int
         /// samples per second of each pass
-        public var passes: [Double]
+        var passes: [Double]
         /// resident memory before the first and after the last timed pass, bytes
-        public var residentBefore: Int
-        public var residentAfter: Int
+        var residentBefore: Int
+        var residentAfter: Int
 
         enum CodingKeys: String, CodingKey {
             case batchSize = "batch_size", workers, shardRows = "shard_rows", passes
@@ -29,17 +32,17 @@ public struct ThroughputBenchmark {
         }
     }
 
-    public var experiment: Experiment
-    public var data: PreparedData
-    public var batchSizes: [Int]
-    public var workerCounts: [Int]
-    public var steps: Int
-    public var warmupSteps: Int
-    public var passes: Int
+    var experiment: Experiment
+    var data: PreparedData
+    var batchSizes: [Int]
+    var workerCounts: [Int]
+    var steps: Int
+    var warmupSteps: Int
+    var passes: Int
     /// Rows per micro-shard for every configuration; nil: each batch size's automatic choice.
-    public var shardRows: Int?
+    var shardRows: Int?
 
-    public init(experiment: Experiment, data: PreparedData, batchSizes: [Int], workerCounts: [Int],
+    init(experiment: Experiment, data: PreparedData, batchSizes: [Int], workerCounts: [Int],
                 steps: Int, warmupSteps: Int, passes: Int, shardRows: Int?) {
         self.shardRows = shardRows
         self.experiment = experiment
@@ -52,23 +55,21 @@ public struct ThroughputBenchmark {
     }
 
     /// Per pass: the single-thread and the all-workers sgemm ceiling, GFLOP/s.
-    public struct Ceiling: Codable, Sendable {
-        public var oneThread: Double
-        public var allThreads: Double
-        public var threads: Int
+    struct Ceiling: Codable, Sendable {
+        var oneThread: Double
+        var allThreads: Double
+        var threads: Int
         enum CodingKeys: String, CodingKey {
             case oneThread = "one_thread", allThreads = "all_threads", threads
         }
     }
 
-    public func run() throws -> (results: [Result], ceilings: [Ceiling], peakResident: Int) {
+    func run() throws -> (results: [Result], ceilings: [Ceiling], peakResident: Int) {
         var trainers: [(Configuration, Trainer)] = []
         for batchSize in batchSizes {
             for workers in workerCounts {
-                let setup = try ExperimentLoader.load(
-                    text: experiment.resolvedTOML, name: experiment.name, source: "bench",
-                    overrides: ["training.batch_size=\(batchSize)", "training.workers=\(workers)",
-                                "training.shard_rows=\(shardRows ?? 0)"])
+                let setup = try experiment.setting(Keys.batchSize, to: batchSize)
+                    .setting(Keys.workers, to: workers).setting(Keys.shardRows, to: shardRows ?? 0)
                 trainers.append((Configuration(batchSize: batchSize, workers: workers),
                                  try Trainer(experiment: setup, data: data)))
             }
@@ -108,7 +109,7 @@ public struct ThroughputBenchmark {
             for (index, (configuration, trainer)) in trainers.enumerated() {
                 let start = clock.now
                 runSteps(trainer, steps)
-                let seconds = (clock.now - start).seconds
+                let seconds = (clock.now - start).totalSeconds
                 results[index].passes.append(Double(steps * configuration.batchSize) / seconds)
             }
         }

@@ -30,6 +30,17 @@ public struct TrainingState: Sendable, Equatable {
     public var samplesSeen: Int {
         history.count * order.count + position
     }
+
+    /// Training samples per second of training time (evaluation and checkpoints excluded).
+    public var samplesPerSecond: Double {
+        trainingSeconds > 0 ? Double(samplesSeen) / trainingSeconds : 0
+    }
+
+    /// The best epoch so far by `EpochRecord.score`; on a tie the earlier one (a later epoch
+    /// must be strictly better to count as an improvement).
+    public var best: EpochRecord? {
+        history.max { $0.score < $1.score }
+    }
 }
 
 /// The figures of one finished epoch, as the progress line and the metrics history show them.
@@ -43,6 +54,25 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var learningRate: Double
     /// Wall time of the epoch, evaluation included.
     public var seconds: Double
+
+    public init(epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double?, testLoss: Double,
+                testAccuracy: Double?, learningRate: Double, seconds: Double) {
+        self.epoch = epoch
+        self.step = step
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.testLoss = testLoss
+        self.testAccuracy = testAccuracy
+        self.learningRate = learningRate
+        self.seconds = seconds
+    }
+
+    /// What "best" means, in one place: the score the best checkpoint and the report's `best`
+    /// are chosen by, higher is better.
+    public var score: Double { Self.score(accuracy: testAccuracy, loss: testLoss) }
+
+    /// Accuracy for classification, minus the loss for regression.
+    public static func score(accuracy: Double?, loss: Double) -> Double { accuracy ?? -loss }
 
     enum CodingKeys: String, CodingKey {
         case epoch, step, seconds

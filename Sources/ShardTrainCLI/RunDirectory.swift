@@ -1,42 +1,46 @@
 import Foundation
+import ShardCheckpoint
+import ShardConfig
+import ShardTraining
 
 /// A run directory: `experiment.toml`, `metrics.csv`, `checkpoints/`, `model.h5`,
-/// `summary.json` and `curves.svg`, held by one process at a time through `.lock`.
-public final class RunDirectory {
-    public let path: String
+/// `summary.json` and `curves.svg`, held by one process at a time through `.lock`. As a
+/// training observer it appends each epoch's metrics row and redraws the curves.
+final class RunDirectory: TrainingObserver {
+    let path: String
     private var lockDescriptor: Int32 = -1
 
-    public init(path: String) {
+    init(path: String) {
         self.path = path
     }
 
     deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
 
-    public var metricsPath: String { "\(path)/metrics.csv" }
-    public var summaryPath: String { "\(path)/summary.json" }
-    public var curvesPath: String { "\(path)/curves.svg" }
+    var metricsPath: String { "\(path)/metrics.csv" }
+    var summaryPath: String { "\(path)/summary.json" }
+    var curvesPath: String { "\(path)/curves.svg" }
 
     /// Takes the directory's lock (flock on `.lock`, released when the process ends, however it
     /// ends), so two processes never write one run at once.
-    public func lock() throws(TrainingError) {
+    func lock() throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw .writeFailed(path: path, reason: error.localizedDescription)
+            throw CheckpointError.writeFailed(path: path, reason: error.localizedDescription)
         }
         let descriptor = open("\(path)/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw .writeFailed(path: "\(path)/.lock", reason: String(cString: strerror(errno)))
+            throw CheckpointError.writeFailed(path: "\(path)/.lock", reason: String(cString: strerror(errno)))
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            throw .runDirectoryBusy(directory: path)
+            throw CommandFailure(code: ExitStatus.usage.code, message: "\(path) is in use by another shardtrain process (its .lock is held); wait for it to finish or choose another --run-dir")
         }
         lockDescriptor = descriptor
     }
 
     /// `experiment.toml`: the resolved experiment, every key, so the run can be repeated.
-    public func writeExperiment(_ experiment: Experiment) throws(TrainingError) {
+    func writeExperiment(_ experiment: Experiment) throws(CheckpointError) {
         try AtomicFile.write(to: "\(path)/experiment.toml") { temporary in
             try experiment.resolvedTOML.write(toFile: temporary, atomically: false, encoding: .utf8)
         }
@@ -58,7 +62,7 @@ public final class RunDirectory {
     /// Rewrites metrics.csv from a history (at the start of a run or a resume: rows a killed
     /// process wrote after its last checkpoint are dropped, and are written again when the
     /// resumed run reaches them).
-    public func resetMetrics(to history: [EpochRecord]) throws(TrainingError) {
+    func resetMetrics(to history: [EpochRecord]) throws(CheckpointError) {
         let text = Self.metricsHeader + history.map(Self.metricsRow).joined()
         try AtomicFile.write(to: metricsPath) { temporary in
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
@@ -66,7 +70,7 @@ public final class RunDirectory {
     }
 
     /// The history in a run directory's metrics.csv (for `shardtrain plot`).
-    public static func readMetrics(_ path: String) throws(TrainingError) -> [EpochRecord] {
+    static func readMetrics(_ path: String) throws(CheckpointError) -> [EpochRecord] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw .badModelFile(path: path, reason: "no readable metrics.csv; is it a run directory?")
         }
@@ -75,7 +79,7 @@ public final class RunDirectory {
             throw .badModelFile(path: path, reason: "the header is not \(metricsHeader.dropLast())")
         }
         lines.removeFirst()
-        return try lines.enumerated().map { (index, line) throws(TrainingError) -> EpochRecord in
+        return try lines.enumerated().map { (index, line) throws(CheckpointError) -> EpochRecord in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 7, let epoch = Int(fields[0]), let step = Int(fields[1]),
                   let trainLoss = Double(fields[2]), let testLoss = Double(fields[4]),
@@ -87,7 +91,7 @@ public final class RunDirectory {
         }
     }
 
-    public func appendMetrics(_ record: EpochRecord) throws(TrainingError) {
+    func appendMetrics(_ record: EpochRecord) throws(CheckpointError) {
         guard let handle = FileHandle(forWritingAtPath: metricsPath) else {
             throw .writeFailed(path: metricsPath, reason: "cannot open for appending")
         }
@@ -102,7 +106,7 @@ public final class RunDirectory {
 
     // MARK: summary.json and curves.svg
 
-    public func writeSummary(_ summary: RunSummary) throws(TrainingError) {
+    func writeSummary(_ summary: RunReport) throws(CheckpointError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
@@ -114,15 +118,37 @@ public final class RunDirectory {
         }
     }
 
-    public func writeCurves(name: String, history: [EpochRecord]) throws(TrainingError) {
+    func writeCurves(name: String, history: [EpochRecord]) throws(CheckpointError) {
         let svg = CurvesPlot(runs: [(name, history)]).svg()
         try AtomicFile.write(to: curvesPath) { temporary in
             try svg.write(toFile: temporary, atomically: false, encoding: .utf8)
         }
     }
 
+    func epochEnded(_ report: EpochReport, trainer: Trainer) throws {
+        try appendMetrics(report.record)
+        try writeCurves(name: trainer.experiment.name, history: trainer.state.history)
+    }
+
+    /// `git rev-parse HEAD` in the folder holding `file`, or nil.
+    static func gitCommit(near file: String) -> String? {
+        let folder = (file as NSString).deletingLastPathComponent
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", folder.isEmpty ? "." : folder, "rev-parse", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+
     /// True when the directory holds a run (checkpoints, a summary, or metrics).
-    public var holdsARun: Bool {
+    var holdsARun: Bool {
         let manager = FileManager.default
         let checkpoints = (try? manager.contentsOfDirectory(atPath: "\(path)/checkpoints")) ?? []
         return checkpoints.contains { $0.hasPrefix("step-") } || manager.fileExists(atPath: summaryPath)
@@ -130,7 +156,7 @@ public final class RunDirectory {
     }
 
     /// Deletes what an earlier run left (for --force), but not the lock.
-    public func clear() {
+    func clear() {
         for name in ["experiment.toml", "metrics.csv", "summary.json", "curves.svg", "model.h5"] {
             unlink("\(path)/\(name)")
         }

@@ -3,8 +3,8 @@ import Foundation
 /// Writes a file so that a crash at any instant leaves either the old file or the complete new
 /// one under its name, never a part: write a temporary file in the same folder, fsync it,
 /// rename it over the final name, fsync the folder (so the rename itself is durable).
-enum AtomicFile {
-    static func write(to path: String, _ body: (String) throws -> Void) throws(TrainingError) {
+public enum AtomicFile {
+    public static func write(to path: String, _ body: (String) throws -> Void) throws(CheckpointError) {
         let folder = (path as NSString).deletingLastPathComponent
         let directory = folder.isEmpty ? "." : folder
         let temporary = "\(directory)/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
@@ -13,10 +13,10 @@ enum AtomicFile {
             try body(temporary)
             try sync(temporary)
             guard rename(temporary, path) == 0 else {
-                throw TrainingError.writeFailed(path: path, reason: String(cString: strerror(errno)))
+                throw CheckpointError.writeFailed(path: path, reason: String(cString: strerror(errno)))
             }
             try sync(directory)
-        } catch let error as TrainingError {
+        } catch let error as CheckpointError {
             unlink(temporary)
             throw error
         } catch {
@@ -26,7 +26,7 @@ enum AtomicFile {
     }
 
     /// fsync of a file or a folder.
-    static func sync(_ path: String) throws(TrainingError) {
+    static func sync(_ path: String) throws(CheckpointError) {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }

@@ -8,6 +8,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case wrongType(source: String, key: String, expected: String, found: String)
     case invalidValue(source: String, key: String, value: String, reason: String)
     case badOverride(text: String, reason: String)
+    /// A `--set` on `--resume` of a key that must stay as the run was started.
+    case unchangeableOnResume(key: String, was: String, now: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "\(source): '\(key)' must be \(expected), found \(found)"
         case .invalidValue(let source, let key, let value, let reason):
             return "\(source): '\(key)' = \(value) is invalid: \(reason)"
+        case .unchangeableOnResume(let key, let was, let now):
+            return "--set \(key) cannot change on --resume (the run has \(was), --set gives \(now)); only \(ExperimentSchema.changeableOnResume.joined(separator: ", ")) may. Start a new run with another --run-dir to change it"
         case .badOverride(let text, let reason):
             return "--set \(text): \(reason); write it as section.key=value with a TOML value, e.g. --set optimizer.learning_rate=0.01"
         }

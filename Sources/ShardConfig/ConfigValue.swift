@@ -35,7 +35,7 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// What kind of value this is, for error messages.
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .integer: return "an integer"
         case .float: return "a number"
@@ -61,6 +61,68 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
         default: return nil
         }
     }
+}
+
+/// A Swift type an experiment key can hold, converted from and to `ConfigValue`.
+public protocol ConfigConvertible: Sendable {
+    init?(config: ConfigValue)
+    var configValue: ConfigValue { get }
+    /// "an integer", "a number", ... for the README and error messages.
+    static var kindName: String { get }
+}
+
+extension Int: ConfigConvertible {
+    public init?(config: ConfigValue) {
+        guard case .integer(let value) = config else { return nil }
+        self = value
+    }
+    public var configValue: ConfigValue { .integer(self) }
+    public static var kindName: String { "integer" }
+}
+
+extension Double: ConfigConvertible {
+    /// Integers widen: `learning_rate = 1` is a number.
+    public init?(config: ConfigValue) {
+        switch config {
+        case .float(let value): self = value
+        case .integer(let value): self = Double(value)
+        default: return nil
+        }
+    }
+    public var configValue: ConfigValue { .float(self) }
+    public static var kindName: String { "number" }
+}
+
+extension String: ConfigConvertible {
+    public init?(config: ConfigValue) {
+        guard case .string(let value) = config else { return nil }
+        self = value
+    }
+    public var configValue: ConfigValue { .string(self) }
+    public static var kindName: String { "string" }
+}
+
+extension Bool: ConfigConvertible {
+    public init?(config: ConfigValue) {
+        guard case .bool(let value) = config else { return nil }
+        self = value
+    }
+    public var configValue: ConfigValue { .bool(self) }
+    public static var kindName: String { "boolean" }
+}
+
+extension Array: ConfigConvertible where Element == Int {
+    public init?(config: ConfigValue) {
+        guard case .array(let items) = config else { return nil }
+        var values: [Int] = []
+        for item in items {
+            guard case .integer(let value) = item else { return nil }
+            values.append(value)
+        }
+        self = values
+    }
+    public var configValue: ConfigValue { .array(map { .integer($0) }) }
+    public static var kindName: String { "array of integers" }
 }
 
 /// Parses a TOML document into dotted keys (`optimizer.learning_rate`) and their values.

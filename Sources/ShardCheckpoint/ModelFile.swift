@@ -27,8 +27,15 @@ public struct ModelFile {
         self.experimentName = experimentName
     }
 
+    /// The root attributes that record a model's figures: its epoch's losses and accuracy.
+    public static func metrics(of record: EpochRecord) -> [String: Double] {
+        var metrics = ["test_loss": record.testLoss, "train_loss": record.trainLoss]
+        if let accuracy = record.testAccuracy { metrics["test_accuracy"] = accuracy }
+        return metrics
+    }
+
     /// Writes atomically (AtomicFile): a crash never leaves a half-written model under `path`.
-    public func write(to path: String, metrics: [String: Double] = [:]) throws(TrainingError) {
+    public func write(to path: String, metrics: [String: Double] = [:]) throws(CheckpointError) {
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
             try write(into: file.root, metrics: metrics)
@@ -50,11 +57,30 @@ public struct ModelFile {
         for (name, value) in metrics.sorted(by: { $0.key < $1.key }) {
             try root.setAttribute(name, value)
         }
-        let model = try root.createGroup("model")
-        for entry in network.layout.entries {
-            let layer = try model.groupCreatingIfNeeded(entry.layer)
-            let slice = UnsafeBufferPointer(start: parameters.pointer + entry.offset, count: entry.count)
+        try Self.writeParameters(parameters, layout: network.layout, into: try root.createGroup("model"))
+    }
+
+    /// A flat buffer laid out by `layout` as one dataset per entry, `<layer>/<kind>` under
+    /// `group` (the model's weights, and each optimizer slot of a checkpoint).
+    static func writeParameters(_ values: FloatBuffer, layout: ParameterLayout, into group: HDF5Group) throws {
+        for entry in layout.entries {
+            let layer = try group.groupCreatingIfNeeded(entry.layer)
+            let slice = UnsafeBufferPointer(start: values.pointer + entry.offset, count: entry.count)
             try layer.createDataset(entry.kind, shape: entry.shape, values: slice)
+        }
+    }
+
+    /// The inverse of `writeParameters`: every entry's dataset must exist with its shape.
+    static func readParameters(from group: HDF5Group, layout: ParameterLayout, into values: FloatBuffer,
+                               path: String) throws {
+        for entry in layout.entries {
+            let dataset = try group.group(entry.layer).dataset(entry.kind)
+            let shape = try dataset.shape
+            guard shape == entry.shape else {
+                throw HDF5Error.shapeMismatch(file: path, object: dataset.path,
+                                              expected: "\(entry.shape)", found: "\(shape)")
+            }
+            try dataset.read(into: UnsafeMutableBufferPointer(start: values.pointer + entry.offset, count: entry.count))
         }
     }
 
@@ -68,7 +94,7 @@ public struct ModelFile {
               let format = try? root.stringAttribute("format"),
               format == Self.format || format == "shardtrain-checkpoint"
         else {
-            throw TrainingError.badModelFile(path: path, reason: "no 'format' attribute \"\(Self.format)\" at the root; was it written by `shardtrain train`?")
+            throw CheckpointError.badModelFile(path: path, reason: "no 'format' attribute \"\(Self.format)\" at the root; was it written by `shardtrain train`?")
         }
         let sizes = try root.integerArrayAttribute("layer_sizes").map(Int.init)
         guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }),
@@ -76,20 +102,11 @@ public struct ModelFile {
               let output = Activation(rawValue: try root.stringAttribute("output_activation")),
               let loss = Loss(rawValue: try root.stringAttribute("loss"))
         else {
-            throw TrainingError.badModelFile(path: path, reason: "the architecture attributes are missing or invalid")
+            throw CheckpointError.badModelFile(path: path, reason: "the architecture attributes are missing or invalid")
         }
         let network = Network(layerSizes: sizes, hiddenActivation: hidden, loss: loss, outputActivation: output)
         let parameters = FloatBuffer(count: network.parameterCount)
-        let model = try root.group("model")
-        for entry in network.layout.entries {
-            let dataset = try model.group(entry.layer).dataset(entry.kind)
-            let shape = try dataset.shape
-            guard shape == entry.shape else {
-                throw HDF5Error.shapeMismatch(file: path, object: dataset.path,
-                                              expected: "\(entry.shape)", found: "\(shape)")
-            }
-            try dataset.read(into: UnsafeMutableBufferPointer(start: parameters.pointer + entry.offset, count: entry.count))
-        }
+        try readParameters(from: try root.group("model"), layout: network.layout, into: parameters, path: path)
         let classNames = root.hasAttribute("classes") ? try root.stringArrayAttribute("classes") : nil
         return ModelFile(network: network, parameters: parameters,
                          experimentTOML: (try? root.stringAttribute("experiment")) ?? "",

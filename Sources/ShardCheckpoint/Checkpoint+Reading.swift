@@ -1,0 +1,62 @@
+import ShardCore
+import ShardHDF5
+import ShardNetwork
+
+extension Checkpoint {
+    /// Reads and verifies a checkpoint; any damage is a `badCheckpoint` naming the file.
+    public static func read(from path: String) throws(CheckpointError) -> Checkpoint {
+        do {
+            let root = try HDF5File.open(path).root
+            let model = try ModelFile.read(root: root, path: path)
+            guard (try? root.stringAttribute("format")) == Self.format else {
+                throw CheckpointError.badCheckpoint(path: path, reason: "not a checkpoint (format attribute is not \"\(Self.format)\")")
+            }
+            let version = try root.integerAttribute("version")
+            guard version == Self.version else {
+                throw CheckpointError.badCheckpoint(path: path, reason: "checkpoint format version \(version); this ShardTrain reads version \(Self.version)")
+            }
+            let optimizer = try root.group("optimizer")
+            var slots: [(name: String, values: FloatBuffer)] = []
+            for child in try optimizer.children() where child.isGroup {
+                let values = FloatBuffer(count: model.network.parameterCount)
+                try ModelFile.readParameters(from: try optimizer.group(child.name),
+                                             layout: model.network.layout, into: values, path: path)
+                slots.append((child.name, values))
+            }
+            let training = try root.group("training")
+            let generatorState = try training.integerArrayAttribute("rng_state").map { UInt64(bitPattern: $0) }
+            var state = TrainingState(rowCount: 0, generatorState: generatorState)
+            state.order = try training.dataset("order").read(as: Int64.self).map(Int.init)
+            for (name, field) in integerFields { state[keyPath: field] = Int(try training.integerAttribute(name)) }
+            for (name, field) in realFields { state[keyPath: field] = try training.doubleAttribute(name) }
+            let metrics = try root.group("metrics")
+            let columns = try historyColumns.map { column in try metrics.dataset(column.name).read(as: Double.self) }
+            let epochs = columns.first?.count ?? 0
+            guard columns.allSatisfy({ $0.count == epochs }) else {
+                throw CheckpointError.badCheckpoint(path: path, reason: "the /metrics columns differ in length")
+            }
+            state.history = (0..<epochs).map { row in
+                var record = EpochRecord(epoch: 0, step: 0, trainLoss: 0, trainAccuracy: nil, testLoss: 0,
+                                         testAccuracy: nil, learningRate: 0, seconds: 0)
+                for (column, values) in zip(historyColumns, columns) { column.set(&record, values[row]) }
+                return record
+            }
+            let checkpoint = Checkpoint(
+                model: model, optimizerName: try optimizer.stringAttribute("name"),
+                optimizerSteps: Int(try optimizer.integerAttribute("step_count")),
+                slots: slots, state: state)
+            let stored = UInt64(bitPattern: try root.integerAttribute("checksum"))
+            guard stored == checkpoint.checksum() else {
+                throw CheckpointError.badCheckpoint(path: path, reason: "checksum mismatch: the file is corrupt")
+            }
+            return checkpoint
+        } catch let error as CheckpointError {
+            if case .badCheckpoint = error { throw error }
+            throw .badCheckpoint(path: path, reason: error.description)
+        } catch let error as HDF5Error {
+            throw .badCheckpoint(path: path, reason: error.description)
+        } catch {
+            throw .badCheckpoint(path: path, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import ShardCore
+import ShardHDF5
+import ShardNetwork
+
+/// A checkpoint: the model file's layout plus the optimizer's state, the training position and
+/// the metrics history, with a checksum over all of it (docs/checkpoint-format.md).
+public struct Checkpoint {
+    public static let format = "shardtrain-checkpoint"
+    public static let version: Int64 = 1
+
+    public var model: ModelFile
+    public var optimizerName: String
+    public var optimizerSteps: Int
+    /// Optimizer state buffers by slot name (`velocity`, `first_moment`, ...), laid out like
+    /// the parameters.
+    public var slots: [(name: String, values: FloatBuffer)]
+    public var state: TrainingState
+
+    public init(model: ModelFile, optimizerName: String, optimizerSteps: Int,
+                slots: [(name: String, values: FloatBuffer)], state: TrainingState) {
+        self.model = model
+        self.optimizerName = optimizerName
+        self.optimizerSteps = optimizerSteps
+        self.slots = slots
+        self.state = state
+    }
+
+    /// The figures of the weights this checkpoint holds: the last epoch's, when it was taken at
+    /// that epoch's end; nil mid-epoch (those weights were never evaluated).
+    public var evaluatedRecord: EpochRecord? {
+        guard state.position == 0, let last = state.history.last, last.step == state.step else { return nil }
+        return last
+    }
+
+    // MARK: Writing
+
+    public func write(to path: String) throws(CheckpointError) {
+        try AtomicFile.write(to: path) { temporary in
+            let file = try HDF5File.create(temporary)
+            let root = file.root
+            try model.write(into: root, metrics: evaluatedRecord.map(ModelFile.metrics(of:)) ?? [:],
+                            format: Self.format)
+            try root.setAttribute("version", Self.version)
+            try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+            try root.setAttribute("shardtrain_version", ShardTrainVersion.string)
+
+            let optimizer = try root.createGroup("optimizer")
+            try optimizer.setAttribute("name", optimizerName)
+            try optimizer.setAttribute("step_count", Int64(optimizerSteps))
+            for (name, values) in slots {
+                try ModelFile.writeParameters(values, layout: model.network.layout,
+                                              into: try optimizer.createGroup(name))
+            }
+
+            let training = try root.createGroup("training")
+            for (name, value) in integerValues { try training.setAttribute(name, value) }
+            for (name, value) in realValues { try training.setAttribute(name, value) }
+            try training.setAttribute("rng_state", state.generatorState.map { Int64(bitPattern: $0) })
+            try training.createDataset("order", shape: [state.order.count], values: state.order.map(Int64.init))
+
+            let history = try root.createGroup("metrics")
+            for (name, column) in historyValues {
+                try history.createDataset(name, shape: [column.count], values: column)
+            }
+            try root.setAttribute("checksum", Int64(bitPattern: checksum()))
+            try file.flush()
+        }
+    }
+
+    /// The training position's scalar fields, as stored in `/training` attributes: one table
+    /// that writing, reading and the checksum all walk, so the three cannot drift apart.
+    static let integerFields: [(name: String, field: WritableKeyPath<TrainingState, Int> & Sendable)] = [
+        ("epoch", \.epoch), ("position", \.position), ("step", \.step), ("epoch_correct", \.epochCorrect),
+    ]
+    static let realFields: [(name: String, field: WritableKeyPath<TrainingState, Double> & Sendable)] = [
+        ("epoch_loss_sum", \.epochLossSum), ("training_seconds", \.trainingSeconds),
+        ("wall_seconds", \.wallSeconds),
+    ]
+
+    /// `/training`'s integer attributes with their values (`samples_seen` is written for
+    /// readers, and derived from the others when read back).
+    private var integerValues: [(String, Int64)] {
+        [(Self.integerFields[0].name, Int64(state.epoch)), (Self.integerFields[1].name, Int64(state.position)),
+         (Self.integerFields[2].name, Int64(state.step)), ("samples_seen", Int64(state.samplesSeen)),
+         (Self.integerFields[3].name, Int64(state.epochCorrect))]
+    }
+
+    private var realValues: [(String, Double)] {
+        Self.realFields.map { ($0.name, state[keyPath: $0.field]) }
+    }
+
+    /// The history's columns in `/metrics`, with how each is read from and written to a record
+    /// (a missing accuracy is stored as NaN).
+    static let historyColumns: [(name: String, get: @Sendable (EpochRecord) -> Double,
+                                 set: @Sendable (inout EpochRecord, Double) -> Void)] = [
+        ("epoch", { Double($0.epoch) }, { $0.epoch = Int($1) }),
+        ("step", { Double($0.step) }, { $0.step = Int($1) }),
+        ("train_loss", { $0.trainLoss }, { $0.trainLoss = $1 }),
+        ("train_accuracy", { $0.trainAccuracy ?? .nan }, { $0.trainAccuracy = $1.isNaN ? nil : $1 }),
+        ("test_loss", { $0.testLoss }, { $0.testLoss = $1 }),
+        ("test_accuracy", { $0.testAccuracy ?? .nan }, { $0.testAccuracy = $1.isNaN ? nil : $1 }),
+        ("learning_rate", { $0.learningRate }, { $0.learningRate = $1 }),
+        ("seconds", { $0.seconds }, { $0.seconds = $1 }),
+    ]
+
+    private var historyValues: [(String, [Double])] {
+        Self.historyColumns.map { column in (column.name, state.history.map(column.get)) }
+    }
+
+    /// FNV-1a (64-bit) over everything a resume depends on: weights, optimizer slots, the
+    /// training position and order, the generator, the history. A flipped byte anywhere in
+    /// them changes it.
+    func checksum() -> UInt64 {
+        var hash = Checksum()
+        hash.add(model.parameters.buffer)
+        hash.add(optimizerName)
+        hash.add(Int64(optimizerSteps))
+        for (name, values) in slots {
+            hash.add(name)
+            hash.add(values.buffer)
+        }
+        for (name, value) in integerValues { hash.add(name); hash.add(value) }
+        for (name, value) in realValues { hash.add(name); hash.add(value.bitPattern) }
+        for word in state.generatorState { hash.add(word) }
+        state.order.withUnsafeBufferPointer { hash.add($0) }
+        for (name, column) in historyValues {
+            hash.add(name)
+            column.withUnsafeBufferPointer { hash.add($0) }
+        }
+        hash.add(model.experimentTOML)
+        return hash.value
+    }
+}
+
+/// FNV-1a, 64-bit.
+struct Checksum {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01b3
+        }
+    }
+
+    mutating func add<T>(_ buffer: UnsafeBufferPointer<T>) { add(UnsafeRawBufferPointer(buffer)) }
+    mutating func add<T>(_ buffer: UnsafeMutableBufferPointer<T>) { add(UnsafeRawBufferPointer(buffer)) }
+    mutating func add(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { add($0) } }
+    mutating func add(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { add($0) } }
+    mutating func add(_ text: String) {
+        var copy = text
+        copy.withUTF8 { add(UnsafeRawBufferPointer($0)) }
+    }
+}

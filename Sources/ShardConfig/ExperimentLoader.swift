@@ -1,0 +1,70 @@
+import Foundation
+
+/// Reads an experiment: schema defaults, then the TOML file, then `--set` overrides, each key
+/// checked for existence and type, then the values checked for meaning.
+public enum ExperimentLoader {
+    public static func load(path: String, overrides: [String] = []) throws(ExperimentError) -> Experiment {
+        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try load(text: text, name: name, source: path, overrides: overrides)
+    }
+
+    public static func load(text: String, name: String, source: String,
+                            overrides: [String] = []) throws(ExperimentError) -> Experiment {
+        var values: [String: ConfigValue] = [:]
+        for key in ExperimentSchema.keys { values[key.name] = key.defaultValue }
+        for (key, value) in try TOMLFlattener.parse(text, source: source) {
+            values[key] = try checkedValue(key: key, value: value, source: source)
+        }
+        for override in overrides {
+            let (key, value) = try parseOverride(override)
+            values[key] = try checkedValue(key: key, value: value, source: "--set")
+        }
+        var experiment = Experiment(name: name, values: values)
+        experiment.resolveShardRows(processors: ProcessInfo.processInfo.activeProcessorCount)
+        return experiment
+    }
+
+    /// `section.key=value`, the value in TOML syntax (bare words are taken as strings so
+    /// `--set model.activation=tanh` works without shell-quoted quotes).
+    static func parseOverride(_ text: String) throws(ExperimentError) -> (String, ConfigValue) {
+        guard let equals = text.firstIndex(of: "=") else {
+            throw .badOverride(text: text, reason: "no '='")
+        }
+        let key = text[..<equals].trimmingCharacters(in: .whitespaces)
+        let rawValue = text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        guard key.contains("."), !rawValue.isEmpty else {
+            throw .badOverride(text: text, reason: "expected section.key=value")
+        }
+        let parsed = try? TOMLFlattener.parse("value = \(rawValue)", source: "--set")
+        if let parsed, parsed.count == 1 { return (key, parsed[0].1) }
+        let isBareWord = rawValue.allSatisfy { $0.isLetter || $0.isNumber || "-_./".contains($0) }
+        guard isBareWord else { throw .badOverride(text: text, reason: "'\(rawValue)' is not a TOML value") }
+        return (key, .string(rawValue))
+    }
+
+    private static func checkedValue(key: String, value: ConfigValue, source: String) throws(ExperimentError) -> ConfigValue {
+        guard let spec = ExperimentSchema.key(named: key) else {
+            throw .unknownKey(source: source, key: key, suggestion: ExperimentSchema.suggestion(for: key))
+        }
+        guard let converted = spec.convert(value) else {
+            throw .wrongType(source: source, key: key, expected: "\(article(spec.kindName)) \(spec.kindName)",
+                             found: "\(value.kindName) (\(value))")
+        }
+        guard spec.inRange(converted) else {
+            throw .invalidValue(source: source, key: key, value: converted.description,
+                                reason: "use \(spec.range)")
+        }
+        return converted
+    }
+
+    private static func article(_ noun: String) -> String {
+        "aeiou".contains(noun.first ?? "x") ? "an" : "a"
+    }
+}

@@ -1,0 +1,102 @@
+import ShardCheckpoint
+import ShardCore
+
+/// How a run ended and its figures: `train --json` prints it on one line, and the run
+/// directory's summary.json holds it. One type, so the two never disagree.
+public struct RunReport: Encodable, Sendable {
+    public enum Status: String, Encodable, Sendable {
+        case completed, diverged, interrupted, failed
+    }
+
+    public var status: Status
+    public var exitCode: Int32 = 0
+    public var message: String?
+    public var experiment: String
+    public var epochs: Int
+    public var steps: Int
+    /// The last epoch's figures, and the best epoch's (`TrainingState.best`).
+    public var final: EpochRecord?
+    public var best: EpochRecord?
+    public var testAccuracy: Double?
+    public var testLoss: Double?
+    public var trainLoss: Double?
+    public var trainAccuracy: Double?
+    /// Wall time of the whole run, across resumes, evaluation included (`seconds` in --json
+    /// from the first release, `wall_seconds` in summary.json: both are written).
+    public var seconds: Double
+    /// Training samples per second of training time (`TrainingState.samplesPerSecond`).
+    public var samplesPerSecond: Double
+    public var workers: Int
+    public var shardRows: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var parameters: Int
+    public var modelFile: String?
+    /// The OpenBLAS kernel family that ran the matrix products (results differ in the last
+    /// bits between families, so reproducing a run bit for bit needs the same one).
+    public var blasCore: String
+    public var shardtrainVersion = ShardTrainVersion.string
+    /// The commit of the git repository holding the experiment file, when there is one.
+    public var gitCommit: String?
+
+    /// The report of `trainer`'s run as it stands.
+    public init(trainer: Trainer, status: Status, modelFile: String?) {
+        let state = trainer.state
+        self.status = status
+        experiment = trainer.experiment.name
+        epochs = state.history.count
+        steps = state.step
+        final = state.history.last
+        best = state.best
+        testAccuracy = final?.testAccuracy
+        testLoss = final?.testLoss
+        trainLoss = final?.trainLoss
+        trainAccuracy = final?.trainAccuracy
+        seconds = state.wallSeconds
+        samplesPerSecond = state.samplesPerSecond
+        workers = trainer.workerCount
+        shardRows = trainer.experiment.shardRows
+        batchSize = trainer.experiment.batchSize
+        seed = trainer.experiment.seed
+        parameters = trainer.network.parameterCount
+        self.modelFile = modelFile
+        blasCore = BLAS.coreName
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, message, experiment, epochs, steps, final, best, seconds, workers, seed, parameters
+        case exitCode = "exit_code", testAccuracy = "test_accuracy", testLoss = "test_loss"
+        case trainLoss = "train_loss", trainAccuracy = "train_accuracy", wallSeconds = "wall_seconds"
+        case samplesPerSecond = "samples_per_second", shardRows = "shard_rows", batchSize = "batch_size"
+        case modelFile = "model_file", blasCore = "blas_core", shardtrainVersion = "shardtrain_version"
+        case gitCommit = "git_commit"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encodeIfPresent(message, forKey: .message)
+        try container.encode(experiment, forKey: .experiment)
+        try container.encode(epochs, forKey: .epochs)
+        try container.encode(steps, forKey: .steps)
+        try container.encodeIfPresent(final, forKey: .final)
+        try container.encodeIfPresent(best, forKey: .best)
+        try container.encodeIfPresent(testAccuracy, forKey: .testAccuracy)
+        try container.encodeIfPresent(testLoss, forKey: .testLoss)
+        try container.encodeIfPresent(trainLoss, forKey: .trainLoss)
+        try container.encodeIfPresent(trainAccuracy, forKey: .trainAccuracy)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encode(seconds, forKey: .wallSeconds)
+        try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
+        try container.encode(workers, forKey: .workers)
+        try container.encode(shardRows, forKey: .shardRows)
+        try container.encode(batchSize, forKey: .batchSize)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(parameters, forKey: .parameters)
+        try container.encodeIfPresent(modelFile, forKey: .modelFile)
+        try container.encode(blasCore, forKey: .blasCore)
+        try container.encode(shardtrainVersion, forKey: .shardtrainVersion)
+        try container.encodeIfPresent(gitCommit, forKey: .gitCommit)
+    }
+}

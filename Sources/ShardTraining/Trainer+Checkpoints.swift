@@ -1,0 +1,103 @@
+import ShardCheckpoint
+import ShardConfig
+import ShardCore
+import ShardNetwork
+
+extension Trainer {
+    /// The run in `runDirectory`, continued from its newest intact checkpoint (each newer
+    /// damaged one is reported through `warn` and skipped), with the experiment it was started
+    /// with and the `overrides` a resume may make (`Keys.*.changeableOnResume`). The whole
+    /// resume policy lives here.
+    public convenience init(resuming runDirectory: String, overrides: [String] = [],
+                            warn: (String) -> Void) throws {
+        let newest = try CheckpointStore(runDirectory: runDirectory, everySteps: 0, everyEpochs: 1, keep: 1)
+            .newestValid(warn: warn)
+        let source = "the experiment saved in \(runDirectory)"
+        let model = newest.model
+        let original = try ExperimentLoader.load(text: model.experimentTOML, name: model.experimentName, source: source)
+        let experiment = try ExperimentLoader.load(text: model.experimentTOML, name: model.experimentName,
+                                                   source: source, overrides: overrides)
+        if let (key, was, now) = experiment.unchangeableDifference(from: original) {
+            throw ExperimentError.unchangeableOnResume(key: key, was: was.description, now: now.description)
+        }
+        try self.init(experiment: experiment, data: try PreparedData.load(experiment),
+                      checkpoints: CheckpointStore(runDirectory: runDirectory, experiment: experiment))
+        try restore(from: newest)
+    }
+
+    /// Everything needed to continue this run exactly.
+    public func makeCheckpoint() -> Checkpoint {
+        var state = self.state
+        state.generatorState = generator.state
+        return Checkpoint(model: modelFile(), optimizerName: experiment.optimizer.kind.rawValue,
+                          optimizerSteps: optimizer.stepCount, slots: optimizer.savedSlots, state: state)
+    }
+
+    /// Continues from `checkpoint`: weights, optimizer state, position, generator, history.
+    func restore(from checkpoint: Checkpoint) throws(CheckpointError) {
+        let path = checkpoints?.runDirectory ?? "checkpoint"
+        guard checkpoint.model.network == network else {
+            throw .badCheckpoint(path: path, reason: "its network \(checkpoint.model.network.layerSizes) differs from the experiment's \(network.layerSizes)")
+        }
+        let rows = data.train.rowCount
+        var seen = [Bool](repeating: false, count: rows)
+        guard checkpoint.state.order.count == rows, checkpoint.state.order.allSatisfy({ row in
+            guard (0..<rows).contains(row), !seen[row] else { return false }
+            seen[row] = true
+            return true
+        }) else {
+            throw .badCheckpoint(path: path, reason: "it was trained on \(checkpoint.state.order.count) train rows, the data file now has \(rows); use the same data file")
+        }
+        guard checkpoint.optimizerName == experiment.optimizer.kind.rawValue else {
+            throw .badCheckpoint(path: path, reason: "its optimizer state (\(checkpoint.optimizerName)) does not match optimizer.name = \(experiment.optimizer.kind.rawValue)")
+        }
+        guard let restored = RandomGenerator(state: checkpoint.state.generatorState) else {
+            throw .badCheckpoint(path: path, reason: "invalid generator state")
+        }
+        if let mismatch = optimizer.restore(stepCount: checkpoint.optimizerSteps, slots: checkpoint.slots) {
+            throw .badCheckpoint(path: path, reason: mismatch)
+        }
+        parameters.copy(from: checkpoint.model.parameters)
+        state = checkpoint.state
+        generator = restored
+    }
+
+    /// Starts from another run's weights (a model file or a checkpoint); nothing else of it.
+    public func warmStart(from model: ModelFile, path: String) throws(CheckpointError) {
+        guard model.network.layerSizes == network.layerSizes else {
+            throw .badModelFile(path: path, reason: "its layers \(model.network.layerSizes) differ from the experiment's \(network.layerSizes)")
+        }
+        parameters.copy(from: model.parameters)
+    }
+
+    func modelFile() -> ModelFile {
+        ModelFile(network: network, parameters: parameters, experimentTOML: experiment.resolvedTOML,
+                  classNames: data.classNames, experimentName: experiment.name)
+    }
+
+    /// Writes a checkpoint of the run as it stands (never one with non-finite weights: the
+    /// last good one stays the newest). Writing it is not training time.
+    @discardableResult
+    func saveCheckpoint(timer: inout RunTimer) throws -> String? {
+        guard let checkpoints else { return nil }
+        guard parameters.isFinite else {
+            throw TrainingError.diverged(step: state.step, epoch: state.epoch, loss: .nan,
+                                         learningRate: experiment.schedule(stepsPerEpoch: stepsPerEpoch)
+                                             .rate(atStep: max(state.step - 1, 0)))
+        }
+        timer.account(into: &state)
+        state.generatorState = generator.state
+        let path = try checkpoints.save(makeCheckpoint())
+        timer.skip()
+        lastSaved = (state.step, path)
+        return path
+    }
+}
+
+extension CheckpointStore {
+    /// The store of `runDirectory` with the experiment's checkpoint policy.
+    public convenience init(runDirectory: String, experiment: Experiment) {
+        self.init(runDirectory: runDirectory, everySteps: experiment.checkpointEverySteps,
+                  everyEpochs: experiment.checkpointEveryEpochs, keep: experiment.checkpointsKept)
+    }
+}
