@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "ShardTrainCLI",
             dependencies: [
-                "ShardCore", "ShardHDF5", "ShardData", "ShardEngine", "ShardNetwork", "ShardCheckpoint",
+                "ShardCore", "ShardHDF5", "ShardData", "ShardEngine", "ShardCheckpoint",
                 "ShardConfig", "ShardTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
