@@ -18,7 +18,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C bridges: module maps and shim headers, nothing else.
@@ -50,10 +49,8 @@ let package = Package(
         // Model files and checkpoints: their HDF5 layout, atomic writes, the checkpoint store,
         // the training position they carry.
         .target(name: "ShardCheckpoint", dependencies: ["ShardCore", "ShardHDF5", "ShardNetwork"]),
-        // Experiments: the schema as one table of keys, TOML, `--set`, validation.
-        .target(
-            name: "ShardConfig",
-            dependencies: ["ShardNetwork", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Experiments: the schema as one table of keys, a TOML reader, `--set`, validation.
+        .target(name: "ShardConfig", dependencies: ["ShardCore", "ShardNetwork"]),
         // The training loop: trainer, observers, evaluation, the network seen by the engine.
         .target(
             name: "ShardTraining",
@@ -85,3 +82,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer harnesses (Tests/Fuzz), built only by scripts/fuzz.sh, which sets
+// SHARDTRAIN_FUZZ=1 and builds with `--sanitize fuzzer --sanitize address`: libFuzzer supplies
+// their `main`, so an ordinary build leaves them out.
+if Context.environment["SHARDTRAIN_FUZZ"] != nil {
+    for (name, dependency) in [("FuzzExperiment", "ShardConfig"), ("FuzzDataset", "ShardData"),
+                               ("FuzzModelFile", "ShardCheckpoint"), ("FuzzIDX", "ShardData")] {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: [.target(name: dependency)], path: "Tests/Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

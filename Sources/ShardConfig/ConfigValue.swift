@@ -1,6 +1,4 @@
-import TOMLKit
-
-/// A plain value read from TOML, detached from TOMLKit's node pointers.
+/// A plain value read from an experiment file or a `--set` override.
 public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
     case integer(Int)
     case float(Double)
@@ -42,23 +40,6 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
         case .string: return "a string"
         case .bool: return "a boolean"
         case .array: return "an array"
-        }
-    }
-
-    init?(toml value: TOMLValueConvertible) {
-        switch value.type {
-        case .int: self = .integer(value.int!)
-        case .double: self = .float(value.double!)
-        case .string: self = .string(value.string!)
-        case .bool: self = .bool(value.bool!)
-        case .array:
-            var items: [ConfigValue] = []
-            for item in value.array! {
-                guard let converted = ConfigValue(toml: item) else { return nil }
-                items.append(converted)
-            }
-            self = .array(items)
-        default: return nil
         }
     }
 }
@@ -123,38 +104,4 @@ extension Array: ConfigConvertible where Element == Int {
     }
     public var configValue: ConfigValue { .array(map { .integer($0) }) }
     public static var kindName: String { "array of integers" }
-}
-
-/// Parses a TOML document into dotted keys (`optimizer.learning_rate`) and their values.
-enum TOMLFlattener {
-    static func parse(_ text: String, source: String) throws(ExperimentError) -> [(String, ConfigValue)] {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw .syntax(source: source, line: error.source.begin.line,
-                          column: error.source.begin.column, message: error.description)
-        } catch {
-            throw .syntax(source: source, line: 0, column: 0, message: "\(error)")
-        }
-        var result: [(String, ConfigValue)] = []
-        try flatten(table, prefix: "", source: source, into: &result)
-        return result
-    }
-
-    private static func flatten(_ table: TOMLTable, prefix: String, source: String,
-                                into result: inout [(String, ConfigValue)]) throws(ExperimentError) {
-        for key in table.keys {
-            let name = prefix.isEmpty ? key : prefix + "." + key
-            guard let value = table[key] else { continue }
-            if value.type == .table, let child = value.table {
-                try flatten(child, prefix: name, source: source, into: &result)
-            } else if let converted = ConfigValue(toml: value) {
-                result.append((name, converted))
-            } else {
-                throw .wrongType(source: source, key: name, expected: "a number, string, boolean or array",
-                                 found: "a TOML \(value.type)")
-            }
-        }
-    }
 }

@@ -16,7 +16,7 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
         case .fileNotFound(let path):
             return "experiment file \(path) does not exist; pass a path such as experiments/fashion-mnist-mlp.toml"
         case .unreadable(let path, let reason):
-            return "cannot read experiment file \(path): \(reason)"
+            return "cannot read experiment file \(path): it \(reason)"
         case .syntax(let source, let line, let column, let message):
             return "\(source):\(line):\(column): TOML syntax error: \(message)"
         case .unknownKey(let source, let key, let suggestion):

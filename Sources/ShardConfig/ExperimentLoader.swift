@@ -1,15 +1,18 @@
 import Foundation
+import ShardCore
 
 /// Reads an experiment: schema defaults, then the TOML file, then `--set` overrides, each key
 /// checked for existence and type, then the values checked for meaning.
 public enum ExperimentLoader {
     public static func load(path: String, overrides: [String] = []) throws(ExperimentError) -> Experiment {
-        guard FileManager.default.fileExists(atPath: path) else { throw .fileNotFound(path: path) }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
+        if let problem = fileProblem(path) {
+            throw problem == "does not exist" ? .fileNotFound(path: path) : .unreadable(path: path, reason: problem)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "could not be read")
+        }
+        guard !data.contains(0), let text = String(validating: data, as: UTF8.self) else {
+            throw .unreadable(path: path, reason: "is not UTF-8 text (or holds a NUL byte); an experiment file is TOML text")
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return try load(text: text, name: name, source: path, overrides: overrides)
@@ -19,7 +22,7 @@ public enum ExperimentLoader {
                             overrides: [String] = []) throws(ExperimentError) -> Experiment {
         var values: [String: ConfigValue] = [:]
         for key in ExperimentSchema.keys { values[key.name] = key.defaultValue }
-        for (key, value) in try TOMLFlattener.parse(text, source: source) {
+        for (key, value) in try TOMLReader.parse(text, source: source) {
             values[key] = try checkedValue(key: key, value: value, source: source)
         }
         for override in overrides {
@@ -42,10 +45,18 @@ public enum ExperimentLoader {
         guard key.contains("."), !rawValue.isEmpty else {
             throw .badOverride(text: text, reason: "expected section.key=value")
         }
-        let parsed = try? TOMLFlattener.parse("value = \(rawValue)", source: "--set")
-        if let parsed, parsed.count == 1 { return (key, parsed[0].1) }
+        var problem = "'\(rawValue)' is not a TOML value"
+        do {
+            let parsed = try TOMLReader.parse("value = \(rawValue)", source: "--set")
+            if parsed.count == 1 { return (key, parsed[0].1) }
+        } catch {
+            if case .syntax(_, _, _, let message) = error { problem = message }
+        }
+        // A bare word is a string, unless it is written as a number: `epochs=99999999999999999999`
+        // is a number out of range, not the string "99999999999999999999".
         let isBareWord = rawValue.allSatisfy { $0.isLetter || $0.isNumber || "-_./".contains($0) }
-        guard isBareWord else { throw .badOverride(text: text, reason: "'\(rawValue)' is not a TOML value") }
+        let isNumeral = rawValue.contains { $0.isNumber } && rawValue.allSatisfy { "0123456789_.eE+-".contains($0) }
+        guard isBareWord, !isNumeral else { throw .badOverride(text: text, reason: problem) }
         return (key, .string(rawValue))
     }
 

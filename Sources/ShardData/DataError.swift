@@ -15,6 +15,10 @@ public enum DataError: Error, CustomStringConvertible {
     case emptySplit(file: String, object: String)
     case invalidIDX(file: String, reason: String)
     case writeFailed(file: String, reason: String)
+    /// The file cannot be opened at all: `problem` says why ("is a directory", ...).
+    case unreadable(file: String, problem: String)
+    /// A value the format documents a range for is outside it: `problem` says what and the fix.
+    case invalid(file: String, object: String, problem: String)
 
     public var description: String {
         switch self {
@@ -44,6 +48,10 @@ public enum DataError: Error, CustomStringConvertible {
             return "\(file): '\(object)' has no rows; a split needs at least one sample"
         case .invalidIDX(let file, let reason):
             return "\(file): not a valid IDX file (\(reason)); re-install the dataset-fashion-mnist package or pass --from with the right folder"
+        case .unreadable(let file, let problem):
+            return "data file \(file) \(problem); fix data.path (or --data)"
+        case .invalid(let file, let object, let problem):
+            return "\(file): '\(object)' \(problem)"
         case .writeFailed(let file, let reason):
             return "\(file): could not write the dataset (\(reason)); check the folder exists and is writable"
         }

@@ -12,6 +12,9 @@ public struct DatasetFile: Sendable {
 
     public init(path: String) throws(DataError) {
         self.path = path
+        if let problem = fileProblem(path), problem != "does not exist" {
+            throw .unreadable(file: path, problem: problem)
+        }
         do { file = try HDF5File.open(path) } catch { throw DataError.file(error as! HDF5Error) }
     }
 
@@ -45,6 +48,10 @@ public struct DatasetFile: Sendable {
             let rows = xShape[0]
             let width = xShape.dropFirst().reduce(1, *)
             guard rows > 0 else { throw DataError.emptySplit(file: path, object: featurePath) }
+            guard width > 0 else {
+                throw DataError.invalid(file: path, object: featurePath,
+                                        problem: "has shape \(xShape): no features per row; a split needs at least one column")
+            }
             let featureBuffer = FloatBuffer(count: rows * width)
             switch try x.elementKind {
             case .float(bits: 32), .float(bits: 64):
@@ -54,6 +61,10 @@ public struct DatasetFile: Sendable {
                 // Scaled in Float64 then rounded once, so 51 becomes Float(0.2) exactly as
                 // numpy's x / 255 would give.
                 let scale = x.hasAttribute("scale") ? try x.doubleAttribute("scale") : 1.0 / 255
+                guard scale > 0, scale.isFinite else {
+                    throw DataError.invalid(file: path, object: "\(featurePath)@scale",
+                                            problem: "is \(scale); the uint8 scale must be a positive finite number (1/255 when absent)")
+                }
                 let bytes: [UInt8] = try x.read()
                 var table = [Float](repeating: 0, count: 256)
                 for value in 0..<256 { table[value] = Float(Double(value) * scale) }

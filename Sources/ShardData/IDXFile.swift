@@ -41,7 +41,15 @@ public struct IDXFile: Sendable {
                               | Int(data[offset + 2]) << 8 | Int(data[offset + 3]))
         }
         let headerSize = 4 + 4 * rank
-        let expected = dimensions.reduce(1, *)
+        // The product of up to 255 dimensions of up to 2^32 - 1 each overflows Int: check.
+        var expected = 1
+        for dimension in dimensions {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: dimension)
+            guard !overflow else {
+                throw DataError.invalidIDX(file: path, reason: "dimensions \(dimensions) describe more bytes than any file holds")
+            }
+            expected = product
+        }
         guard data.count - headerSize == expected else {
             throw DataError.invalidIDX(
                 file: path,

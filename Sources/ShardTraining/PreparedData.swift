@@ -1,4 +1,5 @@
 import ShardConfig
+import ShardCore
 import ShardData
 import ShardNetwork
 
@@ -12,6 +13,8 @@ public struct PreparedData: Sendable {
     public let outputWidth: Int
     public let classNames: [String]?
     public var isClassification: Bool { train.labels != nil }
+    /// The most classes inferred from labels alone (without a `classes` attribute).
+    static let maximumInferredClasses = 1 << 20
 
     public static func load(_ experiment: Experiment) throws(DataError) -> PreparedData {
         let file = try DatasetFile(path: experiment.dataPath)
@@ -23,8 +26,21 @@ public struct PreparedData: Sendable {
         let outputWidth: Int
         switch (train.targets, test.targets) {
         case (.labels(let labels), .labels):
-            outputWidth = classNames?.count ?? Int(labels.max()!) + 1
+            let largest = Int(labels.max() ?? 0)
+            // Without a `classes` attribute the class count is the largest label + 1: a stray
+            // huge label would ask for a network too large to allocate.
+            guard classNames != nil || largest < Self.maximumInferredClasses else {
+                throw DataError.invalid(
+                    file: experiment.dataPath, object: "/\(train.name)/\(experiment.targetsName)",
+                    problem: "has label \(largest), which would mean \(largest + 1) classes; labels must be class indices 0..<classes (set a 'classes' attribute if there really are that many)")
+            }
+            outputWidth = classNames?.count ?? largest + 1
         case (.values(_, let width), .values):
+            guard experiment.loss != .crossEntropy else {
+                throw DataError.invalid(
+                    file: experiment.dataPath, object: "/\(train.name)/\(experiment.targetsName)",
+                    problem: "holds float targets, and cross-entropy needs integer class labels; store the labels as integers, or set model.loss = \"mse\" for regression")
+            }
             outputWidth = width
         default:
             throw DataError.unsupportedType(

@@ -58,3 +58,11 @@ struct IDXTests {
         #expect(split.features.array.allSatisfy { (0...1).contains($0) })
     }
 }
+
+/// Headers whose dimensions multiply past Int.max (found by libFuzzer) are an error, not a trap.
+struct IDXHeaderOverflowTests {
+    @Test func dimensionsThatOverflowAreRefused() {
+        let header: [UInt8] = [0, 0, 0x08, 4] + [UInt8](repeating: 0xFF, count: 16)
+        #expect(throws: DataError.self) { try IDXFile.parse(header, path: "overflow.idx") }
+    }
+}
