@@ -5,7 +5,7 @@ import Testing
 
 /// A stand-in model over plain buffers: shard s's "gradient" is a fixed pseudo-random vector
 /// (or one shared vector), and update records which elements it was given.
-final class RecordingWork: ShardWork, @unchecked Sendable {
+final class RecordingWork: ShardWork {
     let count: Int
     let sameForEveryShard: Bool
     let updatesSeen: UnsafeMutablePointer<Int32>
@@ -89,6 +89,35 @@ struct DataParallelEngineTests {
         #expect((0..<64).allSatisfy { work.updatesSeen[$0] == 3000 })
     }
 
+    @Test func theCallersFloatingPointModeIsTheSameAfterTraining() {
+        // Earlier tests may have left this thread flushing subnormals: start from a mode that
+        // does not, so the check can see the engine's change being undone.
+        let entry = FloatingPointMode.current
+        defer { entry.restore() }
+        FloatingPointMode.current.withFlushToZero(false).restore()
+        let before = FloatingPointMode.current
+        #expect(!before.flushesSubnormalsToZero)
+
+        let work = RecordingWork(count: 256)
+        let engine = DataParallelEngine(workerCount: 2, parameterCount: 256, maxShards: 2, work: work,
+                                        processorCount: 2)
+        let inside = FloatingPointMode.withSubnormalsFlushedToZero { () -> FloatingPointMode in
+            for _ in 0..<10 { engine.step(shardCount: 2, rowCount: 2) }
+            return FloatingPointMode.current
+        }
+        #expect(inside.flushesSubnormalsToZero)
+        // The whole register: rounding, masks, sticky flags and the flush bits.
+        #expect(FloatingPointMode.current == before, "before \(before), after \(FloatingPointMode.current)")
+        // Restored on a throw too.
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try FloatingPointMode.withSubnormalsFlushedToZero { () throws(Stop) in throw Stop() }
+        }
+        #expect(FloatingPointMode.current == before)
+        // A subnormal survives on this thread again (last: it sets a sticky flag).
+        #expect(opaque(Float.leastNormalMagnitude) / 4 != 0)
+    }
+
     @Test func nonFiniteLossSkipsTheUpdate() {
         let work = RecordingWork(count: 32)
         work.lossPerShard = .nan
@@ -97,5 +126,17 @@ struct DataParallelEngineTests {
         let sums = engine.step(shardCount: 2, rowCount: 2)
         #expect(sums.lossSum.isNaN)
         #expect((0..<32).allSatisfy { work.updatesSeen[$0] == 0 })
+    }
+}
+
+/// Hides a value from the optimiser, so the division above happens at run time, in the
+/// thread's mode.
+@inline(never) func opaque(_ value: Float) -> Float { value }
+
+struct MatrixProductCeilingTests {
+    @Test func everyParticipantReportsIntoItsOwnSlot() {
+        // Three participants on two cores: each writes only its own slot; all are summed.
+        let ceiling = MatrixProductCeiling(threads: 3, processorCount: 2)
+        #expect(ceiling.gigaflops(duration: .milliseconds(5)) > 0)
     }
 }
