@@ -77,14 +77,29 @@ struct DataParallelEngineTests {
         }
     }
 
-    @Test func manyStepsReuseTheWorkersWithoutLosingWakeUps() {
+    /// A lost wake-up hangs `step` forever, so the steps run on their own thread and the test
+    /// waits for them with a deadline: a hang fails the test (leaving that thread blocked)
+    /// instead of hanging the run. About 4 s here; the deadline leaves 30x room for a busy
+    /// machine. The time limit is a second guard, for a hang outside the wait.
+    @Test(.timeLimit(.minutes(3)))
+    func manyStepsReuseTheWorkersWithoutLosingWakeUps() {
         // Thousands of handoffs, including ones where workers have parked in between.
-        let work = RecordingWork(count: 64)
-        let engine = DataParallelEngine(workerCount: 3, parameterCount: 64, maxShards: 3, work: work,
-                                        processorCount: 4)
-        for step in 0..<3000 {
-            engine.step(shardCount: 3, rowCount: 3)
-            if step % 1000 == 999 { usleep(2000) }  // longer than the spin: workers park
+        // Shared with the stepping thread, which alone touches them until it signals `done`
+        // (the semaphore orders its writes before the reads below).
+        nonisolated(unsafe) let work = RecordingWork(count: 64)
+        nonisolated(unsafe) let engine = DataParallelEngine(workerCount: 3, parameterCount: 64, maxShards: 3,
+                                                            work: work, processorCount: 4)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            for step in 0..<3000 {
+                engine.step(shardCount: 3, rowCount: 3)
+                if step % 1000 == 999 { usleep(2000) }  // longer than the spin: workers park
+            }
+            done.signal()
+        }.start()
+        guard done.wait(timeout: .now() + .seconds(120)) == .success else {
+            Issue.record("3000 steps did not finish in 120 s: a wake-up was lost")
+            return
         }
         #expect((0..<64).allSatisfy { work.updatesSeen[$0] == 3000 })
     }
