@@ -47,9 +47,9 @@ public struct OptimizerConfiguration: Sendable, Equatable {
     }
 }
 
-/// Not Sendable: `stepCount` is the trainer's alone. The engine's workers may call
-/// `update(parameters:gradient:learningRate:range:)` at once on disjoint ranges: it writes only
-/// that range of the parameters and slots.
+/// Not Sendable: `stepCount` is advanced (`finishStep()`) by the trainer's thread alone. The
+/// engine's workers may call `update(parameters:gradient:learningRate:range:)` at once on
+/// disjoint ranges: it writes only that range of the parameters and slots.
 public final class Optimizer {
     public let configuration: OptimizerConfiguration
     public let layout: ParameterLayout
