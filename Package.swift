@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "ShardTestSupport", dependencies: ["ShardCore", "ShardHDF5"],
                 path: "Tests/ShardTestSupport"),
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
-        .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5", "CHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardEngineTests", dependencies: ["ShardEngine", "ShardCore"]),
         .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "CKernels", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),

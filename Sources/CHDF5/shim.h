@@ -1,6 +1,7 @@
 // HDF5 1.10 spells many of its constants as comma-expression macros (they call H5open() and
 // then read a global). Swift cannot import those, so each is wrapped in a static inline
-// function here. Nothing else lives in this file.
+// function here, as are its error classes (globals behind macros too). The error-stack walker
+// is here as well, because its callback is C.
 #ifndef SHARDTRAIN_CHDF5_SHIM_H
 #define SHARDTRAIN_CHDF5_SHIM_H
 
@@ -27,30 +28,68 @@ static inline hid_t shard_h5s_all(void) { return H5S_ALL; }
 // Swift layer instead, with the file and object path.
 static inline void shard_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-struct shard_h5_error_buffer {
-    char *text;
-    size_t capacity;
+// HDF5's error classes are globals (H5E_NOTFOUND_g, ...) behind macros, like the constants
+// above: each class ShardTrain tells apart is returned by a function here. The default error
+// stack, H5E_DEFAULT, is a plain 0, but is wrapped too so the Swift side never spells a
+// number for it.
+static inline hid_t shard_h5e_default(void) { return H5E_DEFAULT; }
+// Major classes (where the error arose).
+static inline hid_t shard_h5e_file(void) { return H5E_FILE; }           // file accessibility
+static inline hid_t shard_h5e_io(void) { return H5E_IO; }               // low-level I/O
+static inline hid_t shard_h5e_pline(void) { return H5E_PLINE; }         // data filters (deflate...)
+static inline hid_t shard_h5e_cache(void) { return H5E_CACHE; }         // metadata cache
+static inline hid_t shard_h5e_ohdr(void) { return H5E_OHDR; }           // object headers
+static inline hid_t shard_h5e_btree(void) { return H5E_BTREE; }         // B-trees
+// Minor classes (what went wrong).
+static inline hid_t shard_h5e_notfound(void) { return H5E_NOTFOUND; }   // object not found
+static inline hid_t shard_h5e_badtype(void) { return H5E_BADTYPE; }     // inappropriate type
+static inline hid_t shard_h5e_nothdf5(void) { return H5E_NOTHDF5; }     // not an HDF5 file
+static inline hid_t shard_h5e_truncated(void) { return H5E_TRUNCATED; } // file has been truncated
+static inline hid_t shard_h5e_badfile(void) { return H5E_BADFILE; }     // bad file ID accessed
+static inline hid_t shard_h5e_readerror(void) { return H5E_READERROR; }
+static inline hid_t shard_h5e_writeerror(void) { return H5E_WRITEERROR; }
+static inline hid_t shard_h5e_seekerror(void) { return H5E_SEEKERROR; }
+static inline hid_t shard_h5e_cantload(void) { return H5E_CANTLOAD; }   // metadata will not load
+static inline hid_t shard_h5e_cantdecode(void) { return H5E_CANTDECODE; }
+static inline hid_t shard_h5e_badmesg(void) { return H5E_BADMESG; }     // unrecognised message
+static inline hid_t shard_h5e_version(void) { return H5E_VERSION; }     // wrong version number
+static inline hid_t shard_h5e_exists(void) { return H5E_EXISTS; }       // object already exists
+
+// Copies the calling thread's HDF5 error stack, innermost entry (where HDF5 detected the
+// failure) first and the API call last: at most `capacity` entries of major class, minor
+// class and description (each description cut to `text_width` - 1 bytes). Returns the number
+// of entries copied and clears the stack.
+struct shard_h5_error_list {
+    hid_t *majors;
+    hid_t *minors;
+    char *texts;
+    size_t text_width;
+    unsigned capacity;
+    unsigned count;
 };
 
-static inline herr_t shard_h5_error_walker(unsigned n, const H5E_error2_t *err, void *data) {
-    struct shard_h5_error_buffer *buffer = (struct shard_h5_error_buffer *)data;
-    // The innermost entry (n == 0 when walking downward is the outermost API call); keep
-    // the most specific description, the deepest one, which is the last visited.
+static inline herr_t shard_h5_error_collector(unsigned n, const H5E_error2_t *err, void *data) {
+    struct shard_h5_error_list *list = (struct shard_h5_error_list *)data;
     (void)n;
-    if (err && err->desc && buffer->capacity > 0) {
-        strncpy(buffer->text, err->desc, buffer->capacity - 1);
-        buffer->text[buffer->capacity - 1] = 0;
+    if (!err || list->count >= list->capacity) return 0;
+    char *text = list->texts + list->count * list->text_width;
+    text[0] = 0;
+    if (err->desc && list->text_width > 0) {
+        strncpy(text, err->desc, list->text_width - 1);
+        text[list->text_width - 1] = 0;
     }
+    list->majors[list->count] = err->maj_num;
+    list->minors[list->count] = err->min_num;
+    list->count += 1;
     return 0;
 }
 
-// Copies the deepest description of the current thread's HDF5 error stack into `text`
-// (empty when the stack is empty) and clears the stack.
-static inline void shard_h5_last_error(char *text, size_t capacity) {
-    struct shard_h5_error_buffer buffer = {text, capacity};
-    if (capacity > 0) text[0] = 0;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, shard_h5_error_walker, &buffer);
+static inline unsigned shard_h5_error_stack(hid_t *majors, hid_t *minors, char *texts,
+                                            size_t text_width, unsigned capacity) {
+    struct shard_h5_error_list list = {majors, minors, texts, text_width, capacity, 0};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, shard_h5_error_collector, &list);
     H5Eclear2(H5E_DEFAULT);
+    return list.count;
 }
 
 // Number of attributes on an object, or -1 on failure (H5O_info_t differs across HDF5

@@ -64,7 +64,7 @@ public struct Checkpoint {
                 try history.createDataset(name, shape: [column.count], values: column)
             }
             try root.setAttribute("checksum", Int64(bitPattern: checksum()))
-            try file.flush()
+            try file.close()
         }
     }
 

@@ -39,7 +39,7 @@ public struct ModelFile {
         try AtomicFile.write(to: path) { temporary in
             let file = try HDF5File.create(temporary)
             try write(into: file.root, metrics: metrics)
-            try file.flush()
+            try file.close()
         }
     }
 

@@ -1,14 +1,6 @@
 import CBLAS
 import CThreadSupport
 
-/// The calling thread's floating-point mode for training: subnormals flushed to zero (see
-/// ThreadSupport.h for why and what it measured). Costs two instructions; call it on every
-/// thread that computes, before it computes.
-@inline(__always)
-public func flushSubnormalsToZero() {
-    shard_flush_subnormals_to_zero()
-}
-
 /// Matrix products through OpenBLAS. All matrices are row-major.
 public enum BLAS {
     /// ShardTrain runs its own workers; OpenBLAS's internal threads would fight them for the

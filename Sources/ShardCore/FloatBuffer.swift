@@ -4,8 +4,11 @@
 /// allocation each, made before training starts, so nothing is allocated inside a step. Layers,
 /// the optimizer and the aggregator work on its raw pointer with explicit sizes.
 ///
-/// Marked `@unchecked Sendable` because the data-parallel engine hands the same buffer to
-/// several threads; the engine's threading rules say which ranges each thread may write.
+/// `@unchecked Sendable` because it hands out a raw pointer to mutable memory, and the
+/// data-parallel engine gives the same buffer to several threads. What makes that safe: the
+/// pointer and count never change after `init`, and which thread may write which range, and
+/// when, is the engine's threading rule (docs/engine.md, WorkerPool.swift): disjoint ranges
+/// within a phase, published to the next phase by the pool's release/acquire handoff.
 public final class FloatBuffer: @unchecked Sendable {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>

@@ -7,15 +7,8 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     public private(set) var state: [UInt64]
 
     public init(seed: UInt64) {
-        var splitMix = seed
-        func nextSplitMix() -> UInt64 {
-            splitMix &+= 0x9E37_79B9_7F4A_7C15
-            var z = splitMix
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = [nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix()]
+        var splitMix = SplitMix64(state: seed)
+        state = [splitMix.next(), splitMix.next(), splitMix.next(), splitMix.next()]
     }
 
     /// Restores a generator from a saved `state`; nil unless it has four words, not all zero.
@@ -67,6 +60,20 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
 
     @inline(__always)
     private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+}
+
+/// SplitMix64 (Steele, Lea and Flood; the reference code is prng.di.unimi.it/splitmix64.c):
+/// expands one 64-bit seed into well-mixed words, here xoshiro256**'s initial state.
+struct SplitMix64 {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 // Foundation-free libm access keeps ShardCore's dependencies at CBLAS only.

@@ -2,7 +2,9 @@ import ShardCore
 
 /// One split of a dataset held in memory: features as Float32 [rows x width], and either
 /// integer class labels [rows] or float targets [rows x targetWidth].
-public final class DataSplit: @unchecked Sendable {
+///
+/// Sendable: every stored property is a constant of a Sendable type; workers only read it.
+public final class DataSplit: Sendable {
     public let name: String
     public let rowCount: Int
     public let width: Int

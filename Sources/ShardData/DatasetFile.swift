@@ -15,7 +15,7 @@ public struct DatasetFile: Sendable {
         if let problem = fileProblem(path), problem != "does not exist" {
             throw .unreadable(file: path, problem: problem)
         }
-        do { file = try HDF5File.open(path) } catch { throw DataError.file(error as! HDF5Error) }
+        do { file = try HDF5File.open(path) } catch { throw .file(error) }
     }
 
     /// The split groups in the file.
@@ -39,105 +39,111 @@ public struct DatasetFile: Sendable {
         let targetPath = "/\(split)/\(targets)"
         let x = try openArray(group, features, path: featurePath, role: "features")
         let y = try openArray(group, targets, path: targetPath, role: "labels or targets")
-        do {
-            let xShape = try x.shape
-            guard xShape.count >= 2 else {
-                throw DataError.wrongRank(file: path, object: featurePath,
-                                          expected: "N x D (one row per sample)", found: xShape)
-            }
-            let rows = xShape[0]
-            let width = xShape.dropFirst().reduce(1, *)
-            guard rows > 0 else { throw DataError.emptySplit(file: path, object: featurePath) }
-            guard width > 0 else {
-                throw DataError.invalid(file: path, object: featurePath,
-                                        problem: "has shape \(xShape): no features per row; a split needs at least one column")
-            }
-            let featureBuffer = FloatBuffer(count: rows * width)
-            switch try x.elementKind {
-            case .float(bits: 32), .float(bits: 64):
-                try x.read(into: featureBuffer.buffer)
-                try checkFinite(featureBuffer, width: width, object: featurePath)
-            case .unsignedInteger(bits: 8):
-                // Scaled in Float64 then rounded once, so 51 becomes Float(0.2) exactly as
-                // numpy's x / 255 would give.
-                let scale = x.hasAttribute("scale") ? try x.doubleAttribute("scale") : 1.0 / 255
-                guard scale > 0, scale.isFinite else {
-                    throw DataError.invalid(file: path, object: "\(featurePath)@scale",
-                                            problem: "is \(scale); the uint8 scale must be a positive finite number (1/255 when absent)")
-                }
-                let bytes: [UInt8] = try x.read()
-                var table = [Float](repeating: 0, count: 256)
-                for value in 0..<256 { table[value] = Float(Double(value) * scale) }
-                for index in 0..<bytes.count { featureBuffer[index] = table[Int(bytes[index])] }
-                if !scale.isFinite {
-                    throw DataError.nonFinite(file: path, object: "\(featurePath)@scale", row: 0,
-                                              column: 0, value: Float(scale))
-                }
-            case let kind:
-                throw DataError.unsupportedType(file: path, object: featurePath,
-                                                found: kind.description,
-                                                allowed: "float32, float64 or uint8")
-            }
-
-            let yShape = try y.shape
-            guard yShape.first == rows else {
-                throw DataError.rowCountMismatch(file: path, features: featurePath, featureRows: rows,
-                                                 targets: targetPath, targetRows: yShape.first ?? 0)
-            }
-            let yKind = try y.elementKind
-            let splitTargets: DataSplit.TargetStorage
-            if yKind.isInteger {
-                guard yShape.count == 1 else {
-                    throw DataError.wrongRank(file: path, object: targetPath,
-                                              expected: "N integer labels (1-D)", found: yShape)
-                }
-                let wide: [Int64] = try y.read()
-                var labels = [Int32](repeating: 0, count: rows)
-                for (row, label) in wide.enumerated() {
-                    guard label >= 0, label <= Int64(Int32.max) else {
-                        throw DataError.labelOutOfRange(file: path, object: targetPath, row: row,
-                                                        label: label, classCount: Int(Int32.max))
-                    }
-                    labels[row] = Int32(label)
-                }
-                splitTargets = .labels(labels)
-            } else if yKind.isFloat {
-                guard yShape.count <= 2 else {
-                    throw DataError.wrongRank(file: path, object: targetPath,
-                                              expected: "N or N x K float targets", found: yShape)
-                }
-                let targetWidth = yShape.count == 2 ? yShape[1] : 1
-                let values = FloatBuffer(count: rows * targetWidth)
-                try y.read(into: values.buffer)
-                try checkFinite(values, width: targetWidth, object: targetPath)
-                splitTargets = .values(values, width: targetWidth)
-            } else {
-                throw DataError.unsupportedType(file: path, object: targetPath,
-                                                found: yKind.description,
-                                                allowed: "integer labels or float targets")
-            }
-            return DataSplit(name: split, rowCount: rows, width: width, features: featureBuffer,
-                             targets: splitTargets)
-        } catch let error as DataError {
-            throw error
-        } catch {
-            throw DataError.file(error as! HDF5Error)
+        let xShape = try reading { () throws(HDF5Error) in try x.shape }
+        guard xShape.count >= 2 else {
+            throw DataError.wrongRank(file: path, object: featurePath,
+                                      expected: "N x D (one row per sample)", found: xShape)
         }
+        let rows = xShape[0]
+        let width = xShape.dropFirst().reduce(1, *)
+        guard rows > 0 else { throw DataError.emptySplit(file: path, object: featurePath) }
+        guard width > 0 else {
+            throw DataError.invalid(file: path, object: featurePath,
+                                    problem: "has shape \(xShape): no features per row; a split needs at least one column")
+        }
+        let featureBuffer = FloatBuffer(count: rows * width)
+        switch try reading({ () throws(HDF5Error) in try x.elementKind }) {
+        case .float(bits: 32), .float(bits: 64):
+            try reading { () throws(HDF5Error) in try x.read(into: featureBuffer.buffer) }
+            try checkFinite(featureBuffer, width: width, object: featurePath)
+        case .unsignedInteger(bits: 8):
+            // Scaled in Float64 then rounded once, so 51 becomes Float(0.2) exactly as
+            // numpy's x / 255 would give.
+            let scale = x.hasAttribute("scale")
+                ? try reading { () throws(HDF5Error) in try x.doubleAttribute("scale") } : 1.0 / 255
+            guard scale > 0, scale.isFinite else {
+                throw DataError.invalid(file: path, object: "\(featurePath)@scale",
+                                        problem: "is \(scale); the uint8 scale must be a positive finite number (1/255 when absent)")
+            }
+            let bytes: [UInt8] = try reading { () throws(HDF5Error) in try x.read() }
+            var table = [Float](repeating: 0, count: 256)
+            for value in 0..<256 { table[value] = Float(Double(value) * scale) }
+            for index in 0..<bytes.count { featureBuffer[index] = table[Int(bytes[index])] }
+            if !scale.isFinite {
+                throw DataError.nonFinite(file: path, object: "\(featurePath)@scale", row: 0,
+                                          column: 0, value: Float(scale))
+            }
+        case let kind:
+            throw DataError.unsupportedType(file: path, object: featurePath,
+                                            found: kind.description,
+                                            allowed: "float32, float64 or uint8")
+        }
+
+        let yShape = try reading { () throws(HDF5Error) in try y.shape }
+        guard yShape.first == rows else {
+            throw DataError.rowCountMismatch(file: path, features: featurePath, featureRows: rows,
+                                             targets: targetPath, targetRows: yShape.first ?? 0)
+        }
+        let yKind = try reading { () throws(HDF5Error) in try y.elementKind }
+        let splitTargets: DataSplit.TargetStorage
+        if yKind.isInteger {
+            guard yShape.count == 1 else {
+                throw DataError.wrongRank(file: path, object: targetPath,
+                                          expected: "N integer labels (1-D)", found: yShape)
+            }
+            let wide: [Int64] = try reading { () throws(HDF5Error) in try y.read() }
+            var labels = [Int32](repeating: 0, count: rows)
+            for (row, label) in wide.enumerated() {
+                guard label >= 0, label <= Int64(Int32.max) else {
+                    throw DataError.labelOutOfRange(file: path, object: targetPath, row: row,
+                                                    label: label, classCount: Int(Int32.max))
+                }
+                labels[row] = Int32(label)
+            }
+            splitTargets = .labels(labels)
+        } else if yKind.isFloat {
+            guard yShape.count <= 2 else {
+                throw DataError.wrongRank(file: path, object: targetPath,
+                                          expected: "N or N x K float targets", found: yShape)
+            }
+            let targetWidth = yShape.count == 2 ? yShape[1] : 1
+            let values = FloatBuffer(count: rows * targetWidth)
+            try reading { () throws(HDF5Error) in try y.read(into: values.buffer) }
+            try checkFinite(values, width: targetWidth, object: targetPath)
+            splitTargets = .values(values, width: targetWidth)
+        } else {
+            throw DataError.unsupportedType(file: path, object: targetPath,
+                                            found: yKind.description,
+                                            allowed: "integer labels or float targets")
+        }
+        return DataSplit(name: split, rowCount: rows, width: width, features: featureBuffer,
+                         targets: splitTargets)
+    }
+
+    /// Runs HDF5 reads, their failures becoming data errors (which name the file and object).
+    private func reading<R>(_ body: () throws(HDF5Error) -> R) throws(DataError) -> R {
+        do { return try body() } catch { throw .file(error) }
     }
 
     private func splitGroup(_ split: String) throws(DataError) -> HDF5Group {
-        guard file.root.contains(split), let group = try? file.root.group(split) else {
-            throw DataError.missingSplit(file: path, split: split, available: splitNames())
+        do {
+            return try file.root.group(split)
+        } catch .objectNotFound {
+            throw .missingSplit(file: path, split: split, available: splitNames())
+        } catch {
+            throw .file(error)
         }
-        return group
     }
 
     private func openArray(_ group: HDF5Group, _ name: String, path object: String,
                            role: String) throws(DataError) -> HDF5Dataset {
-        guard group.contains(name), let dataset = try? group.dataset(name) else {
-            throw DataError.missingArray(file: path, object: object, role: role)
+        do {
+            return try group.dataset(name)
+        } catch .objectNotFound {
+            throw .missingArray(file: path, object: object, role: role)
+        } catch {
+            throw .file(error)
         }
-        return dataset
     }
 
     private func checkFinite(_ buffer: FloatBuffer, width: Int, object: String) throws(DataError) {

@@ -2,7 +2,12 @@ import ShardCore
 
 /// Preallocated storage for one mini-batch, gathered row by row from a split in the epoch's
 /// order. Sized once for the largest batch; gathering copies, never allocates.
-public final class MiniBatch: @unchecked Sendable {
+///
+/// Not Sendable (it holds raw pointers to mutable memory), yet shared by the engine's workers:
+/// in a step each worker gathers into, and reads from, only the rows of its own micro-shards
+/// (disjoint row ranges), and the trainer touches the batch only between the engine's phases,
+/// which publish the writes (WorkerPool's rules).
+public final class MiniBatch {
     public let capacity: Int
     public let width: Int
     public let targetWidth: Int

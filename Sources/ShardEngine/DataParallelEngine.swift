@@ -85,8 +85,13 @@ public final class DataParallelEngine {
 }
 
 /// Phase 1: each participant computes its contiguous block of micro-shards.
-private final class GradientPhase: PoolJob, @unchecked Sendable {
-    unowned let work: ShardWork
+///
+/// Shared with the workers through `WorkerPool.run`, whose handoff makes `shardCount`, written
+/// by the caller before the run, visible to them; each participant writes only its own
+/// micro-shards' buffers and sums. Holds `work` strongly: the engine must never call a model
+/// that is gone.
+private final class GradientPhase: PoolJob {
+    let work: ShardWork
     let buffers: [UnsafeMutablePointer<Float>]
     let sums: UnsafeMutablePointer<ShardOutcome>
     let participants: Int
@@ -110,11 +115,14 @@ private final class GradientPhase: PoolJob, @unchecked Sendable {
 }
 
 /// Phase 2: each participant reduces, scales and updates its slice of the parameter vector.
-private final class ReductionPhase: PoolJob, @unchecked Sendable {
+///
+/// Shared like `GradientPhase`: `shardCount`, `scale` and `applyUpdate` are written by the
+/// caller before `WorkerPool.run`; each participant writes only its own slice of `mean`.
+private final class ReductionPhase: PoolJob {
     /// Elements per block: small enough that a block of the sum stays in L1 while the shard
     /// buffers stream through it.
     static let blockSize = 2048
-    unowned let work: ShardWork
+    let work: ShardWork
     let buffers: [UnsafeMutablePointer<Float>]
     let mean: UnsafeMutablePointer<Float>
     let count: Int

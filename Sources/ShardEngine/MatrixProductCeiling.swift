@@ -18,29 +18,38 @@ public final class MatrixProductCeiling {
     public func gigaflops(duration: Duration = .milliseconds(200)) -> Double {
         job.duration = duration
         pool.run(job)
-        return job.gigaflops.reduce(0, +)
+        return job.slots.reduce(0) { $0 + $1.gigaflops }
     }
 }
 
-private final class SgemmJob: PoolJob, @unchecked Sendable {
+/// Each participant multiplies its own matrices and writes its result into its own slot,
+/// allocated before the first run: no two threads write one object (a shared `[Double]` that
+/// every participant assigned into would be a data race on the array). `duration` is written
+/// by the caller before `WorkerPool.run`, which publishes it to the workers.
+private final class SgemmJob: PoolJob {
+    final class Slot {
+        let a = FloatBuffer(count: 128 * 784)
+        let b = FloatBuffer(count: 784 * 256)
+        let c = FloatBuffer(count: 128 * 256)
+        /// Written by this slot's participant only, read by the caller after the run.
+        var gigaflops = 0.0
+    }
+
     let (m, n, k) = (128, 256, 784)
     var duration = Duration.zero
-    var gigaflops: [Double]
-    let matrices: [(a: FloatBuffer, b: FloatBuffer, c: FloatBuffer)]
+    let slots: [Slot]
 
     init(participants: Int) {
-        gigaflops = [Double](repeating: 0, count: participants)
-        matrices = (0..<participants).map { _ in
-            (FloatBuffer(count: 128 * 784), FloatBuffer(count: 784 * 256), FloatBuffer(count: 128 * 256))
-        }
-        for (a, b, _) in matrices {
-            a.fill(with: 0.5)
-            b.fill(with: 0.25)
+        slots = (0..<participants).map { _ in Slot() }
+        for slot in slots {
+            slot.a.fill(with: 0.5)
+            slot.b.fill(with: 0.25)
         }
     }
 
     func run(participant: Int) {
-        let (a, b, c) = matrices[participant]
+        let slot = slots[participant]
+        let (a, b, c) = (slot.a, slot.b, slot.c)
         let clock = ContinuousClock()
         var calls = 0
         let start = clock.now
@@ -52,6 +61,6 @@ private final class SgemmJob: PoolJob, @unchecked Sendable {
             calls += 20
         }
         let (seconds, attoseconds) = (clock.now - start).components
-        gigaflops[participant] = Double(2 * m * n * k * calls) / (Double(seconds) + Double(attoseconds) * 1e-18) / 1e9
+        slot.gigaflops = Double(2 * m * n * k * calls) / (Double(seconds) + Double(attoseconds) * 1e-18) / 1e9
     }
 }

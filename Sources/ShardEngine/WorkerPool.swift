@@ -26,6 +26,13 @@ protocol PoolJob: AnyObject {
 ///   doing work, so workers and caller park at once.
 /// - No lock is taken and nothing is allocated per job; the only system calls are the
 ///   semaphore wait/signal of a parked thread.
+///
+/// `@unchecked Sendable` because the workers' closures hold the pool, and `job` is a plain
+/// stored reference shared with them: it is written only by the caller, before the releasing
+/// `generation` increment that publishes it, and read by workers only after their acquiring
+/// load sees that generation, never while `run` can write it again (`run` returns only after
+/// every worker's acquire-release decrement of `remaining`). The jobs themselves need not be
+/// Sendable: what they hold is shared under the same two rules.
 final class WorkerPool: @unchecked Sendable {
     let participantCount: Int
     private let spinLimit: Duration
@@ -39,7 +46,7 @@ final class WorkerPool: @unchecked Sendable {
     /// The current job; written by the caller before the releasing generation increment.
     private var job: PoolJob?
 
-    private final class WorkerSlot: @unchecked Sendable {
+    private final class WorkerSlot: Sendable {
         let sleeping = Atomic<Bool>(false)
         let wake = DispatchSemaphore(value: 0)
         let queue: DispatchQueue

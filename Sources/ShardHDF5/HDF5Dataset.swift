@@ -1,7 +1,9 @@
 import CHDF5
 
 /// A dataset in an open file: its shape and element kind, whole and row-range reads.
-public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
+///
+/// Sendable: a file reference, a path and a handle, each Sendable (see `HDF5Handle`).
+public struct HDF5Dataset: HDF5Object, Sendable {
     public let file: HDF5File
     public let path: String
     let handle: HDF5Handle
@@ -12,12 +14,18 @@ public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
         self.handle = handle
     }
 
-    public func objectID() throws -> hid_t { handle.id }
+    public func objectID() throws(HDF5Error) -> hid_t { try handle.id() }
+
+    /// Closes the dataset, throwing `closeFailed` when HDF5 fails to (for a chunked dataset
+    /// just written, when it cannot write the chunks it still caches).
+    public func close() throws(HDF5Error) {
+        try handle.close()
+    }
 
     /// The extent of each dimension; `[]` for a scalar dataset.
     public var shape: [Int] {
-        get throws {
-            let space = try checked(H5Dget_space(handle.id), "read dataspace", file: file.path,
+        get throws(HDF5Error) {
+            let space = try checked(H5Dget_space(try handle.id()), "read dataspace", file: file.path,
                                     object: path)
             defer { H5Sclose(space) }
             return extent(of: space)
@@ -26,8 +34,8 @@ public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
 
     /// The element kind as stored (float64, uint8, ...).
     public var elementKind: HDF5ElementKind {
-        get throws {
-            let type = try checked(H5Dget_type(handle.id), "read datatype", file: file.path,
+        get throws(HDF5Error) {
+            let type = try checked(H5Dget_type(try handle.id()), "read datatype", file: file.path,
                                    object: path)
             defer { H5Tclose(type) }
             return HDF5ElementKind(type: type)
@@ -36,7 +44,7 @@ public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
 
     /// Reads the whole dataset into `destination` (which must hold `shape.product` values),
     /// converting to `T` as HDF5 does (float64 to float32, any integer width to another).
-    public func read<T: HDF5Element>(into destination: UnsafeMutableBufferPointer<T>) throws {
+    public func read<T: HDF5Element>(into destination: UnsafeMutableBufferPointer<T>) throws(HDF5Error) {
         let count = try shape.reduce(1, *)
         guard destination.count == count else {
             throw HDF5Error.shapeMismatch(
@@ -45,23 +53,20 @@ public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
         }
         guard count > 0 else { return }
         try checked(
-            H5Dread(handle.id, T.nativeType, shard_h5s_all(), shard_h5s_all(),
+            H5Dread(try handle.id(), T.nativeType, shard_h5s_all(), shard_h5s_all(),
                     HDF5Library.defaultProperties, destination.baseAddress),
             "read", file: file.path, object: path)
     }
 
-    public func read<T: HDF5Element>(as type: T.Type = T.self) throws -> [T] {
+    public func read<T: HDF5Element>(as type: T.Type = T.self) throws(HDF5Error) -> [T] {
         let count = try shape.reduce(1, *)
-        return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try read(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
-            initialized = count
-        }
+        return try makeArray(count: count) { (buffer) throws(HDF5Error) in try read(into: buffer) }
     }
 
     /// Reads rows `rows` of the first dimension (a hyperslab) into `destination`.
     public func readRows<T: HDF5Element>(
         _ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<T>
-    ) throws {
+    ) throws(HDF5Error) {
         let dims = try shape
         guard let rowCount = dims.first, rows.lowerBound >= 0, rows.upperBound <= rowCount else {
             throw HDF5Error.shapeMismatch(
@@ -75,7 +80,7 @@ public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
                 found: "\(rows.count * rowWidth) values in rows \(rows)")
         }
         guard !rows.isEmpty, rowWidth > 0 else { return }
-        let fileSpace = try checked(H5Dget_space(handle.id), "read dataspace", file: file.path,
+        let fileSpace = try checked(H5Dget_space(try handle.id()), "read dataspace", file: file.path,
                                     object: path)
         defer { H5Sclose(fileSpace) }
         var start = [hsize_t](repeating: 0, count: dims.count)
@@ -90,17 +95,33 @@ public struct HDF5Dataset: HDF5Object, @unchecked Sendable {
             file: file.path, object: path)
         defer { H5Sclose(memorySpace) }
         try checked(
-            H5Dread(handle.id, T.nativeType, memorySpace, fileSpace,
+            H5Dread(try handle.id(), T.nativeType, memorySpace, fileSpace,
                     HDF5Library.defaultProperties, destination.baseAddress),
             "read rows \(rows)", file: file.path, object: path)
     }
 
-    public func readRows<T: HDF5Element>(_ rows: Range<Int>, as type: T.Type = T.self) throws -> [T] {
+    public func readRows<T: HDF5Element>(_ rows: Range<Int>, as type: T.Type = T.self) throws(HDF5Error) -> [T] {
         let rowWidth = try shape.dropFirst().reduce(1, *)
-        let count = rows.count * rowWidth
-        return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try readRows(rows, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
-            initialized = count
+        return try makeArray(count: rows.count * rowWidth) { (buffer) throws(HDF5Error) in
+            try readRows(rows, into: buffer)
         }
     }
+}
+
+/// An array of `count` elements filled by `fill`, which must initialise all of them or throw.
+func makeArray<T>(
+    count: Int, _ fill: (UnsafeMutableBufferPointer<T>) throws(HDF5Error) -> Void
+) throws(HDF5Error) -> [T] {
+    var failure: HDF5Error?
+    let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        do throws(HDF5Error) {
+            try fill(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+            initialized = count
+        } catch {
+            failure = error
+            initialized = 0
+        }
+    }
+    if let failure { throw failure }
+    return values
 }

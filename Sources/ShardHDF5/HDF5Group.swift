@@ -1,7 +1,9 @@
 import CHDF5
 
 /// A group in an open file: creates and opens child groups and datasets.
-public struct HDF5Group: HDF5Object, @unchecked Sendable {
+///
+/// Sendable: a file reference, a path and a handle, each Sendable (see `HDF5Handle`).
+public struct HDF5Group: HDF5Object, Sendable {
     public let file: HDF5File
     public let path: String
     private let handle: HDF5Handle?
@@ -12,71 +14,95 @@ public struct HDF5Group: HDF5Object, @unchecked Sendable {
         self.handle = handle
     }
 
-    public func objectID() throws -> hid_t {
-        if let handle { return handle.id }
-        return file.handle.id  // the root group is addressed through the file
+    public func objectID() throws(HDF5Error) -> hid_t {
+        if let handle { return try handle.id() }
+        return try file.handle.id()  // the root group is addressed through the file
+    }
+
+    /// Closes the group, throwing `closeFailed` when HDF5 fails to; the root group closes
+    /// with its file.
+    public func close() throws(HDF5Error) {
+        try handle?.close()
     }
 
     /// True when a link `name` exists here (a child group or dataset; nested paths allowed).
     public func contains(_ name: String) -> Bool {
-        HDF5Library.prepare()
         guard let id = try? objectID() else { return false }
         // Check each path component so a missing intermediate group is not an error.
         var prefix = ""
         for component in name.split(separator: "/") {
             prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
             if H5Lexists(id, prefix, HDF5Library.defaultProperties) <= 0 {
-                _ = HDF5Library.lastErrorMessage()
+                _ = HDF5ErrorStack.take()
                 return false
             }
         }
         return true
     }
 
-    public func group(_ name: String) throws -> HDF5Group {
+    /// Opens the child group `name` (nested paths allowed). A missing object, and an object
+    /// that is not a group, each give their own error, read from HDF5's error stack.
+    public func group(_ name: String) throws(HDF5Error) -> HDF5Group {
         let childPath = joinPath(path, name)
-        guard contains(name) else {
-            throw HDF5Error.objectNotFound(file: file.path, object: childPath)
-        }
-        let id = H5Gopen2(try objectID(), name, HDF5Library.defaultProperties)
-        guard id >= 0 else {
-            throw HDF5Error.typeMismatch(
-                file: file.path, object: childPath, expected: "a group", found: "a dataset")
-        }
-        return HDF5Group(file: file, path: childPath, handle: HDF5Handle(id, closer: H5Gclose))
+        let id = try open(name, as: .group, path: childPath) { H5Gopen2($0, $1, $2) }
+        return HDF5Group(file: file, path: childPath,
+                         handle: HDF5Handle(id, file: file.path, object: childPath, closer: { H5Gclose($0) }))
     }
 
     @discardableResult
-    public func createGroup(_ name: String) throws -> HDF5Group {
+    public func createGroup(_ name: String) throws(HDF5Error) -> HDF5Group {
         let childPath = joinPath(path, name)
         let id = try checked(
             H5Gcreate2(try objectID(), name, HDF5Library.defaultProperties,
                        HDF5Library.defaultProperties, HDF5Library.defaultProperties),
             "create group", file: file.path, object: childPath)
-        return HDF5Group(file: file, path: childPath, handle: HDF5Handle(id, closer: H5Gclose))
+        return HDF5Group(file: file, path: childPath,
+                         handle: HDF5Handle(id, file: file.path, object: childPath, closer: { H5Gclose($0) }))
     }
 
     /// Opens `name` if it exists, creates it otherwise.
-    public func groupCreatingIfNeeded(_ name: String) throws -> HDF5Group {
+    public func groupCreatingIfNeeded(_ name: String) throws(HDF5Error) -> HDF5Group {
         contains(name) ? try group(name) : try createGroup(name)
     }
 
-    public func dataset(_ name: String) throws -> HDF5Dataset {
+    /// Opens the child dataset `name` (nested paths allowed), with the same errors as `group`.
+    public func dataset(_ name: String) throws(HDF5Error) -> HDF5Dataset {
         let childPath = joinPath(path, name)
-        guard contains(name) else {
-            throw HDF5Error.objectNotFound(file: file.path, object: childPath)
+        let id = try open(name, as: .dataset, path: childPath) { H5Dopen2($0, $1, $2) }
+        return HDF5Dataset(file: file, path: childPath,
+                           handle: HDF5Handle(id, file: file.path, object: childPath, closer: { H5Dclose($0) }))
+    }
+
+    /// What the object `name` is, read from HDF5 (H5Oopen, H5Iget_type); nil when there is
+    /// no such object.
+    public func kind(of name: String) -> HDF5ObjectKind? {
+        guard let id = try? objectID() else { return nil }
+        let object = H5Oopen(id, name, HDF5Library.defaultProperties)
+        guard object >= 0 else {
+            _ = HDF5ErrorStack.take()
+            return nil
         }
-        let id = H5Dopen2(try objectID(), name, HDF5Library.defaultProperties)
-        guard id >= 0 else {
-            _ = HDF5Library.lastErrorMessage()
-            throw HDF5Error.typeMismatch(
-                file: file.path, object: childPath, expected: "a dataset", found: "a group")
+        defer { H5Oclose(object) }
+        return HDF5ObjectKind(identifier: object)
+    }
+
+    /// Runs an open call (H5Gopen2, H5Dopen2); on failure, a wrong kind is confirmed by
+    /// asking HDF5 what the object is, everything else is classified from the error stack.
+    private func open(
+        _ name: String, as expected: HDF5ObjectKind, path childPath: String,
+        _ call: (hid_t, String, hid_t) -> hid_t
+    ) throws(HDF5Error) -> hid_t {
+        let id = call(try objectID(), name, HDF5Library.defaultProperties)
+        guard id < 0 else { return id }
+        let stack = HDF5ErrorStack.take()
+        if stack.isWrongKind, let found = kind(of: name), found != expected {
+            throw .wrongObjectKind(file: file.path, object: childPath, expected: expected, found: found)
         }
-        return HDF5Dataset(file: file, path: childPath, handle: HDF5Handle(id, closer: H5Dclose))
+        throw stack.error(operation: "open \(expected)", file: file.path, object: childPath)
     }
 
     /// The children of this group, in name order, with what each is.
-    public func children() throws -> [(name: String, isGroup: Bool)] {
+    public func children() throws(HDF5Error) -> [(name: String, isGroup: Bool)] {
         let id = try objectID()
         var info = H5G_info_t()
         try checked(H5Gget_info(id, &info), "list group", file: file.path, object: path)
@@ -91,14 +117,9 @@ public struct HDF5Group: HDF5Object, @unchecked Sendable {
                 HDF5Library.defaultProperties)
             let childName = String(decoding: name.prefix(Int(length)).map { UInt8(bitPattern: $0) },
                                    as: UTF8.self)
-            let object = H5Oopen(id, childName, HDF5Library.defaultProperties)
-            guard object >= 0 else {
-                _ = HDF5Library.lastErrorMessage()
-                continue  // a dangling soft or external link: nothing to show
-            }
-            let isGroup = H5Iget_type(object) == H5I_GROUP
-            H5Oclose(object)
-            result.append((childName, isGroup))
+            // nil: a dangling soft or external link, nothing to show
+            guard let kind = kind(of: childName) else { continue }
+            result.append((childName, kind == .group))
         }
         return result
     }
@@ -109,7 +130,7 @@ public struct HDF5Group: HDF5Object, @unchecked Sendable {
     public func createDataset<T: HDF5Element>(
         _ name: String, shape: [Int], values: UnsafeBufferPointer<T>,
         chunks: [Int]? = nil, deflateLevel: Int? = nil
-    ) throws -> HDF5Dataset {
+    ) throws(HDF5Error) -> HDF5Dataset {
         let childPath = joinPath(path, name)
         let expected = shape.reduce(1, *)
         guard values.count == expected else {
@@ -142,7 +163,8 @@ public struct HDF5Group: HDF5Object, @unchecked Sendable {
                        properties, HDF5Library.defaultProperties),
             "create dataset", file: file.path, object: childPath)
         let dataset = HDF5Dataset(
-            file: file, path: childPath, handle: HDF5Handle(id, closer: H5Dclose))
+            file: file, path: childPath,
+            handle: HDF5Handle(id, file: file.path, object: childPath, closer: { H5Dclose($0) }))
         if expected > 0 {
             try checked(
                 H5Dwrite(id, T.nativeType, shard_h5s_all(), shard_h5s_all(),
@@ -155,9 +177,9 @@ public struct HDF5Group: HDF5Object, @unchecked Sendable {
     @discardableResult
     public func createDataset<T: HDF5Element>(
         _ name: String, shape: [Int], values: [T], chunks: [Int]? = nil, deflateLevel: Int? = nil
-    ) throws -> HDF5Dataset {
-        try values.withUnsafeBufferPointer {
-            try createDataset(name, shape: shape, values: $0, chunks: chunks,
+    ) throws(HDF5Error) -> HDF5Dataset {
+        try values.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+            try createDataset(name, shape: shape, values: buffer, chunks: chunks,
                               deflateLevel: deflateLevel)
         }
     }

@@ -7,14 +7,13 @@ import Glibc
 /// integers and doubles, scalar or 1-D. Reading accepts fixed-length strings too.
 extension HDF5Object {
     public func hasAttribute(_ name: String) -> Bool {
-        HDF5Library.prepare()
         guard let id = try? objectID() else { return false }
         let found = H5Aexists(id, name)
-        if found < 0 { _ = HDF5Library.lastErrorMessage() }
+        if found < 0 { _ = HDF5ErrorStack.take() }
         return found > 0
     }
 
-    public func attributeNames() throws -> [String] {
+    public func attributeNames() throws(HDF5Error) -> [String] {
         let id = try objectID()
         let count = shard_h5_attribute_count(id)
         try checked(count, "count attributes", file: file.path, object: path)
@@ -33,34 +32,34 @@ extension HDF5Object {
 
     // MARK: Writing
 
-    public func setAttribute(_ name: String, _ value: String) throws {
+    public func setAttribute(_ name: String, _ value: String) throws(HDF5Error) {
         try writeStrings(name, [value], scalar: true)
     }
 
-    public func setAttribute(_ name: String, _ values: [String]) throws {
+    public func setAttribute(_ name: String, _ values: [String]) throws(HDF5Error) {
         try writeStrings(name, values, scalar: false)
     }
 
-    public func setAttribute(_ name: String, _ value: Int64) throws {
+    public func setAttribute(_ name: String, _ value: Int64) throws(HDF5Error) {
         try writeNumbers(name, [value], scalar: true)
     }
 
-    public func setAttribute(_ name: String, _ values: [Int64]) throws {
+    public func setAttribute(_ name: String, _ values: [Int64]) throws(HDF5Error) {
         try writeNumbers(name, values, scalar: false)
     }
 
-    public func setAttribute(_ name: String, _ value: Double) throws {
+    public func setAttribute(_ name: String, _ value: Double) throws(HDF5Error) {
         try writeNumbers(name, [value], scalar: true)
     }
 
-    public func setAttribute(_ name: String, _ values: [Double]) throws {
+    public func setAttribute(_ name: String, _ values: [Double]) throws(HDF5Error) {
         try writeNumbers(name, values, scalar: false)
     }
 
     // MARK: Reading
 
     /// The attribute's element kind and element count.
-    public func attributeInfo(_ name: String) throws -> (kind: HDF5ElementKind, count: Int) {
+    public func attributeInfo(_ name: String) throws(HDF5Error) -> (kind: HDF5ElementKind, count: Int) {
         let attribute = try openAttribute(name)
         defer { H5Aclose(attribute) }
         let type = H5Aget_type(attribute)
@@ -70,7 +69,7 @@ extension HDF5Object {
         return (HDF5ElementKind(type: type), extent(of: space).reduce(1, *))
     }
 
-    public func stringAttribute(_ name: String) throws -> String {
+    public func stringAttribute(_ name: String) throws(HDF5Error) -> String {
         let values = try stringArrayAttribute(name)
         guard values.count == 1 else {
             throw HDF5Error.shapeMismatch(
@@ -80,7 +79,7 @@ extension HDF5Object {
         return values[0]
     }
 
-    public func stringArrayAttribute(_ name: String) throws -> [String] {
+    public func stringArrayAttribute(_ name: String) throws(HDF5Error) -> [String] {
         let attribute = try openAttribute(name)
         defer { H5Aclose(attribute) }
         let object = "\(path)@\(name)"
@@ -122,33 +121,32 @@ extension HDF5Object {
         }
     }
 
-    public func integerAttribute(_ name: String) throws -> Int64 {
+    public func integerAttribute(_ name: String) throws(HDF5Error) -> Int64 {
         try singleValue(name, integerArrayAttribute(name))
     }
 
-    public func integerArrayAttribute(_ name: String) throws -> [Int64] {
+    public func integerArrayAttribute(_ name: String) throws(HDF5Error) -> [Int64] {
         try readNumbers(name, requireInteger: true)
     }
 
-    public func doubleAttribute(_ name: String) throws -> Double {
+    public func doubleAttribute(_ name: String) throws(HDF5Error) -> Double {
         try singleValue(name, doubleArrayAttribute(name))
     }
 
-    public func doubleArrayAttribute(_ name: String) throws -> [Double] {
+    public func doubleArrayAttribute(_ name: String) throws(HDF5Error) -> [Double] {
         try readNumbers(name, requireInteger: false)
     }
 
     // MARK: Helpers
 
-    private func openAttribute(_ name: String) throws -> hid_t {
-        guard hasAttribute(name) else {
-            throw HDF5Error.objectNotFound(file: file.path, object: "\(path)@\(name)")
-        }
-        return try checked(H5Aopen(try objectID(), name, HDF5Library.defaultProperties),
+    /// A missing attribute is told from HDF5's error stack (H5E_NOTFOUND), like a missing
+    /// object.
+    private func openAttribute(_ name: String) throws(HDF5Error) -> hid_t {
+        try checked(H5Aopen(try objectID(), name, HDF5Library.defaultProperties),
                            "open attribute", file: file.path, object: "\(path)@\(name)")
     }
 
-    private func singleValue<T>(_ name: String, _ values: [T]) throws -> T {
+    private func singleValue<T>(_ name: String, _ values: [T]) throws(HDF5Error) -> T {
         guard values.count == 1 else {
             throw HDF5Error.shapeMismatch(
                 file: file.path, object: "\(path)@\(name)", expected: "one value",
@@ -157,7 +155,7 @@ extension HDF5Object {
         return values[0]
     }
 
-    private func readNumbers<T: HDF5Element>(_ name: String, requireInteger: Bool) throws -> [T] {
+    private func readNumbers<T: HDF5Element>(_ name: String, requireInteger: Bool) throws(HDF5Error) -> [T] {
         let attribute = try openAttribute(name)
         defer { H5Aclose(attribute) }
         let object = "\(path)@\(name)"
@@ -172,21 +170,20 @@ extension HDF5Object {
         let space = H5Aget_space(attribute)
         defer { H5Sclose(space) }
         let count = extent(of: space).reduce(1, *)
-        return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        return try makeArray(count: count) { (buffer) throws(HDF5Error) in
             try checked(H5Aread(attribute, T.nativeType, buffer.baseAddress), "read attribute",
                         file: file.path, object: object)
-            initialized = count
         }
     }
 
-    private func replaceAttribute(_ name: String) throws {
+    private func replaceAttribute(_ name: String) throws(HDF5Error) {
         if hasAttribute(name) {
             try checked(H5Adelete(try objectID(), name), "replace attribute", file: file.path,
                         object: "\(path)@\(name)")
         }
     }
 
-    private func makeSpace(count: Int, scalar: Bool, object: String) throws -> hid_t {
+    private func makeSpace(count: Int, scalar: Bool, object: String) throws(HDF5Error) -> hid_t {
         if scalar {
             return try checked(H5Screate(H5S_SCALAR), "create dataspace", file: file.path,
                                object: object)
@@ -196,7 +193,7 @@ extension HDF5Object {
                            object: object)
     }
 
-    private func writeNumbers<T: HDF5Element>(_ name: String, _ values: [T], scalar: Bool) throws {
+    private func writeNumbers<T: HDF5Element>(_ name: String, _ values: [T], scalar: Bool) throws(HDF5Error) {
         try replaceAttribute(name)
         let object = "\(path)@\(name)"
         let space = try makeSpace(count: values.count, scalar: scalar, object: object)
@@ -206,13 +203,13 @@ extension HDF5Object {
                        HDF5Library.defaultProperties),
             "create attribute", file: file.path, object: object)
         defer { H5Aclose(attribute) }
-        _ = try values.withUnsafeBufferPointer {
-            try checked(H5Awrite(attribute, T.nativeType, $0.baseAddress), "write attribute",
+        _ = try values.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+            try checked(H5Awrite(attribute, T.nativeType, buffer.baseAddress), "write attribute",
                         file: file.path, object: object)
         }
     }
 
-    private func writeStrings(_ name: String, _ values: [String], scalar: Bool) throws {
+    private func writeStrings(_ name: String, _ values: [String], scalar: Bool) throws(HDF5Error) {
         try replaceAttribute(name)
         let object = "\(path)@\(name)"
         let type = H5Tcopy(shard_h5t_c_s1())

@@ -6,7 +6,7 @@ public protocol HDF5Object {
     /// The object's absolute path inside the file, e.g. `/train/x`.
     var path: String { get }
     /// An open identifier for the object (groups open lazily).
-    func objectID() throws -> hid_t
+    func objectID() throws(HDF5Error) -> hid_t
 }
 
 func joinPath(_ parent: String, _ name: String) -> String {
@@ -21,4 +21,15 @@ func extent(of space: hid_t) -> [Int] {
     var dims = [hsize_t](repeating: 0, count: rank)
     H5Sget_simple_extent_dims(space, &dims, nil)
     return dims.map(Int.init)
+}
+
+extension HDF5ObjectKind {
+    init(identifier: hid_t) {
+        switch H5Iget_type(identifier) {
+        case H5I_GROUP: self = .group
+        case H5I_DATASET: self = .dataset
+        case H5I_DATATYPE: self = .namedDatatype
+        default: self = .other
+        }
+    }
 }

@@ -14,7 +14,9 @@ public enum Loss: String, CaseIterable, Sendable {
 
 /// What the network should match for a block of rows: class labels, or float targets with one
 /// value per output.
-public enum Targets: @unchecked Sendable {
+///
+/// Not Sendable: it carries raw pointers, valid only during the call they are passed to.
+public enum Targets {
     /// rows class indices in 0..<outputWidth
     case labels(UnsafePointer<Int32>)
     /// rows x outputWidth values, row-major

@@ -47,7 +47,10 @@ public struct OptimizerConfiguration: Sendable, Equatable {
     }
 }
 
-public final class Optimizer: @unchecked Sendable {
+/// Not Sendable: `stepCount` is advanced (`finishStep()`) by the trainer's thread alone. The
+/// engine's workers may call `update(parameters:gradient:learningRate:range:)` at once on
+/// disjoint ranges: it writes only that range of the parameters and slots.
+public final class Optimizer {
     public let configuration: OptimizerConfiguration
     public let layout: ParameterLayout
     /// State buffers named by `configuration.slotNames`, each laid out like the parameters.

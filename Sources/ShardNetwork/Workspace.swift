@@ -3,7 +3,10 @@ import ShardCore
 /// One worker's scratch memory for forward and backward passes over up to `maxRows` rows:
 /// every layer's activations, and two delta buffers used in turn by the backward pass.
 /// Allocated once, before training; nothing inside a step allocates.
-public final class Workspace: @unchecked Sendable {
+///
+/// Sendable: constants of Sendable types. One workspace belongs to one worker at a time:
+/// the engine gives each worker its own.
+public final class Workspace: Sendable {
     public let maxRows: Int
     /// activations[l]: [maxRows x layerSizes[l + 1]], the output of dense layer l
     let activations: [FloatBuffer]

@@ -25,7 +25,10 @@ enum FailureReport {
             if case .writeFailed = error { return (output, error.description) }
             return (data, error.description)
         case let error as HDF5Error:
-            return (data, error.description)
+            switch error {
+            case .writeFailed, .closeFailed: return (output, error.description)
+            default: return (data, error.description)
+            }
         case let error as TrainingError:
             switch error {
             case .diverged: return (ExitStatus.trainingFailed.code, error.description)

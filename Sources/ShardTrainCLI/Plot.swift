@@ -31,7 +31,7 @@ struct Plot: ParsableCommand {
             do {
                 try svg.write(toFile: out, atomically: true, encoding: .utf8)
             } catch {
-                throw CommandFailure(code: FailureReport.output, message: "could not write \(out): \(error.localizedDescription)")
+                throw CommandFailure(code: FailureReport.output, message: "could not write \(out): \(AtomicFile.reason(error)); check the folder exists and the disk has space")
             }
         } else {
             print(svg, terminator: "")

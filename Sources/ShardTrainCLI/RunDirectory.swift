@@ -26,7 +26,7 @@ final class RunDirectory: TrainingObserver {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError.writeFailed(path: path, reason: error.localizedDescription)
+            throw CheckpointError.writeFailed(path: path, reason: AtomicFile.reason(error))
         }
         let descriptor = open("\(path)/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -100,7 +100,7 @@ final class RunDirectory: TrainingObserver {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(Self.metricsRow(record).utf8))
         } catch {
-            throw .writeFailed(path: metricsPath, reason: error.localizedDescription)
+            throw .writeFailed(path: metricsPath, reason: AtomicFile.reason(error))
         }
     }
 
@@ -111,7 +111,7 @@ final class RunDirectory: TrainingObserver {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
         do { data = try encoder.encode(summary) } catch {
-            throw .writeFailed(path: summaryPath, reason: "\(error)")
+            throw .writeFailed(path: summaryPath, reason: AtomicFile.reason(error))
         }
         try AtomicFile.write(to: summaryPath) { temporary in
             try data.write(to: URL(fileURLWithPath: temporary))

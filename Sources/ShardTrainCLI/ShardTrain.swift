@@ -14,6 +14,9 @@ struct ShardTrain: ParsableCommand {
         subcommands: [Train.self, Evaluate.self, Import.self, Inspect.self, Bench.self, Plot.self])
 
     static func main() {
+        // Past a file-size limit (ulimit -f) a write should fail with EFBIG, reported as exit
+        // 74 with the old files intact, not kill the process with no message.
+        signal(SIGXFSZ, SIG_IGN)
         useFastBLASKernels()
         // Our own workers own the cores; OpenBLAS's threads must not compete.
         BLAS.useSingleThread()

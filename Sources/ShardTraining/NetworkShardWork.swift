@@ -8,7 +8,7 @@ import ShardNetwork
 /// from the split (so the copy runs in parallel and lands in that worker's cache); each worker
 /// has its own workspace sized for one micro-shard; the update is the optimizer's, on the
 /// engine's slice.
-final class NetworkShardWork: ShardWork, @unchecked Sendable {
+final class NetworkShardWork: ShardWork {
     let network: Network
     let parameters: FloatBuffer
     let batch: MiniBatch

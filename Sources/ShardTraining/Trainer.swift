@@ -84,6 +84,10 @@ public final class Trainer {
                 directory: checkpoints?.runDirectory ?? "",
                 reason: "training.epochs (\(experiment.epochs)) is less than the \(state.history.count) epochs already trained; raise it with --set training.epochs=N")
         }
+        // The caller's thread computes too (the engine's worker 0) and sets the training
+        // floating-point mode; the thread gets its own mode back when the run ends.
+        let callersMode = FloatingPointMode.current
+        defer { callersMode.restore() }
         let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
         let rowCount = data.train.rowCount
         var timer = RunTimer(state: state)

@@ -25,6 +25,48 @@ struct RandomGeneratorTests {
         #expect(generator.next() == 11520)
     }
 
+    // Reference outputs. SplitMix64's are the ones published with its reference code
+    // (prng.di.unimi.it/splitmix64.c, seeded with 1234567). xoshiro256**'s were produced by
+    // compiling the authors' reference C code (prng.di.unimi.it/xoshiro256starstar.c, `next`
+    // and `rotl` as published, with splitmix64.c's `next` for seeding) with gcc -O2 on
+    // x86-64 and printing: the first outputs from the state (1, 2, 3, 4), outputs 1001 and
+    // 1002 from it, and the state and first outputs after seeding with 0 and with 42 the way
+    // the authors recommend (four SplitMix64 outputs).
+    @Test func splitMix64MatchesItsPublishedReferenceOutputs() {
+        var splitMix = SplitMix64(state: 1_234_567)
+        #expect((0..<5).map { _ in splitMix.next() } == [
+            6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
+            4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
+        ])
+    }
+
+    @Test func xoshiro256StarStarMatchesTheReferenceCode() {
+        var generator = RandomGenerator(state: [1, 2, 3, 4])!
+        #expect((0..<6).map { _ in generator.next() } == [
+            11520, 0, 1_509_978_240, 1_215_971_899_390_074_240, 1_216_172_134_540_287_360,
+            607_988_272_756_665_600,
+        ])
+        for _ in 6..<1000 { _ = generator.next() }
+        let (output1001, output1002) = (generator.next(), generator.next())
+        #expect([output1001, output1002] == [3_067_761_616_919_423_670, 13_039_961_170_055_953_833])
+    }
+
+    @Test(arguments: [
+        (UInt64(0), [UInt64(16_294_208_416_658_607_535), 7_960_286_522_194_355_700, 487_617_019_471_545_679,
+                     17_909_611_376_780_542_444],
+         [UInt64(11_091_344_671_253_066_420), 13_793_997_310_169_335_082, 1_900_383_378_846_508_768,
+          7_684_712_102_626_143_532, 13_521_403_990_117_723_737]),
+        (UInt64(42), [UInt64(13_679_457_532_755_275_413), 2_949_826_092_126_892_291, 5_139_283_748_462_763_858,
+                      6_349_198_060_258_255_764],
+         [UInt64(1_546_998_764_402_558_742), 6_990_951_692_964_543_102, 12_544_586_762_248_559_009,
+          17_057_574_109_182_124_193, 18_295_552_978_065_317_476]),
+    ])
+    func seedingMatchesTheReferenceCode(seed: UInt64, state: [UInt64], outputs: [UInt64]) {
+        var generator = RandomGenerator(seed: seed)
+        #expect(generator.state == state)
+        #expect((0..<5).map { _ in generator.next() } == outputs)
+    }
+
     @Test func shuffleIsAPermutationAndUniformEnough() {
         var generator = RandomGenerator(seed: 1)
         var counts = [Int](repeating: 0, count: 4)

@@ -5,7 +5,7 @@ import Testing
 
 /// A stand-in model over plain buffers: shard s's "gradient" is a fixed pseudo-random vector
 /// (or one shared vector), and update records which elements it was given.
-final class RecordingWork: ShardWork, @unchecked Sendable {
+final class RecordingWork: ShardWork {
     let count: Int
     let sameForEveryShard: Bool
     let updatesSeen: UnsafeMutablePointer<Int32>
@@ -77,16 +77,60 @@ struct DataParallelEngineTests {
         }
     }
 
-    @Test func manyStepsReuseTheWorkersWithoutLosingWakeUps() {
+    /// A lost wake-up hangs `step` forever, so the steps run on their own thread and the test
+    /// waits for them with a deadline: a hang fails the test (leaving that thread blocked)
+    /// instead of hanging the run. About 4 s here; the deadline leaves 30x room for a busy
+    /// machine. The time limit is a second guard, for a hang outside the wait.
+    @Test(.timeLimit(.minutes(3)))
+    func manyStepsReuseTheWorkersWithoutLosingWakeUps() {
         // Thousands of handoffs, including ones where workers have parked in between.
-        let work = RecordingWork(count: 64)
-        let engine = DataParallelEngine(workerCount: 3, parameterCount: 64, maxShards: 3, work: work,
-                                        processorCount: 4)
-        for step in 0..<3000 {
-            engine.step(shardCount: 3, rowCount: 3)
-            if step % 1000 == 999 { usleep(2000) }  // longer than the spin: workers park
+        // Shared with the stepping thread, which alone touches them until it signals `done`
+        // (the semaphore orders its writes before the reads below).
+        nonisolated(unsafe) let work = RecordingWork(count: 64)
+        nonisolated(unsafe) let engine = DataParallelEngine(workerCount: 3, parameterCount: 64, maxShards: 3,
+                                                            work: work, processorCount: 4)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            for step in 0..<3000 {
+                engine.step(shardCount: 3, rowCount: 3)
+                if step % 1000 == 999 { usleep(2000) }  // longer than the spin: workers park
+            }
+            done.signal()
+        }.start()
+        guard done.wait(timeout: .now() + .seconds(120)) == .success else {
+            Issue.record("3000 steps did not finish in 120 s: a wake-up was lost")
+            return
         }
         #expect((0..<64).allSatisfy { work.updatesSeen[$0] == 3000 })
+    }
+
+    @Test func theCallersFloatingPointModeIsTheSameAfterTraining() {
+        // Earlier tests may have left this thread flushing subnormals: start from a mode that
+        // does not, so the check can see the engine's change being undone.
+        let entry = FloatingPointMode.current
+        defer { entry.restore() }
+        FloatingPointMode.current.withFlushToZero(false).restore()
+        let before = FloatingPointMode.current
+        #expect(!before.flushesSubnormalsToZero)
+
+        let work = RecordingWork(count: 256)
+        let engine = DataParallelEngine(workerCount: 2, parameterCount: 256, maxShards: 2, work: work,
+                                        processorCount: 2)
+        let inside = FloatingPointMode.withSubnormalsFlushedToZero { () -> FloatingPointMode in
+            for _ in 0..<10 { engine.step(shardCount: 2, rowCount: 2) }
+            return FloatingPointMode.current
+        }
+        #expect(inside.flushesSubnormalsToZero)
+        // The whole register: rounding, masks, sticky flags and the flush bits.
+        #expect(FloatingPointMode.current == before, "before \(before), after \(FloatingPointMode.current)")
+        // Restored on a throw too.
+        struct Stop: Error {}
+        #expect(throws: Stop.self) {
+            try FloatingPointMode.withSubnormalsFlushedToZero { () throws(Stop) in throw Stop() }
+        }
+        #expect(FloatingPointMode.current == before)
+        // A subnormal survives on this thread again (last: it sets a sticky flag).
+        #expect(opaque(Float.leastNormalMagnitude) / 4 != 0)
     }
 
     @Test func nonFiniteLossSkipsTheUpdate() {
@@ -97,5 +141,17 @@ struct DataParallelEngineTests {
         let sums = engine.step(shardCount: 2, rowCount: 2)
         #expect(sums.lossSum.isNaN)
         #expect((0..<32).allSatisfy { work.updatesSeen[$0] == 0 })
+    }
+}
+
+/// Hides a value from the optimiser, so the division above happens at run time, in the
+/// thread's mode.
+@inline(never) func opaque(_ value: Float) -> Float { value }
+
+struct MatrixProductCeilingTests {
+    @Test func everyParticipantReportsIntoItsOwnSlot() {
+        // Three participants on two cores: each writes only its own slot; all are summed.
+        let ceiling = MatrixProductCeiling(threads: 3, processorCount: 2)
+        #expect(ceiling.gigaflops(duration: .milliseconds(5)) > 0)
     }
 }

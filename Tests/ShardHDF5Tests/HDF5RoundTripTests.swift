@@ -1,3 +1,4 @@
+import CHDF5
 import Foundation
 import ShardTestSupport
 import Testing
@@ -118,7 +119,7 @@ struct HDF5ErrorTests {
             let file = try HDF5File.open(path)
             _ = try file.root.dataset("x").read(as: Double.self)
             Issue.record("a truncated file read without error")
-        } catch let error as HDF5Error {
+        } catch {  // the do block throws HDF5Error only
             #expect(error.description.contains(path))
         }
     }
@@ -132,5 +133,178 @@ struct HDF5ErrorTests {
         }
         #expect(throws: HDF5Error.objectNotFound(file: path, object: "/test")) { try file.root.group("test") }
         #expect(!file.root.contains("test/x"))
+    }
+
+    @Test func aDatasetOpenedAsAGroupAndAGroupAsADataset() throws {
+        let path = temporaryPath("kinds.h5")
+        do {
+            let root = try HDF5File.create(path).root
+            try root.createDataset("x", shape: [2], values: [1.0, 2.0])
+            try root.createGroup("g").createGroup("inner")
+        }
+        let root = try HDF5File.open(path).root
+        let asGroup = #expect(throws: HDF5Error.self) { try root.group("x") }
+        #expect(asGroup == .wrongObjectKind(file: path, object: "/x", expected: .group, found: .dataset))
+        let asDataset = #expect(throws: HDF5Error.self) { try root.dataset("g/inner") }
+        #expect(asDataset == .wrongObjectKind(file: path, object: "/g/inner", expected: .dataset, found: .group))
+        #expect(asDataset?.description.contains(path) == true)
+        #expect(asDataset?.description.contains("'/g/inner' is a group, expected a dataset") == true)
+        // A missing intermediate group is "not found", not a wrong kind.
+        #expect(throws: HDF5Error.objectNotFound(file: path, object: "/nope/x")) { try root.dataset("nope/x") }
+        #expect(throws: HDF5Error.objectNotFound(file: path, object: "/@missing")) { try root.stringAttribute("missing") }
+    }
+}
+
+/// Every error class produced from a real file: each test asserts the case, that the message
+/// names the file, and that it is one line.
+struct HDF5ErrorClassTests {
+    func expectNamesFile(_ error: HDF5Error?, _ path: String) {
+        let text = error?.description ?? ""
+        #expect(text.contains(path), "\(text)")
+        #expect(!text.contains("\n"), "\(text)")
+    }
+
+    @Test func aTruncatedFileIsCorrupt() throws {
+        let path = temporaryPath("cut.h5")
+        try HDF5File.create(path).root.createDataset("x", shape: [1000], values: [Double](repeating: 1, count: 1000))
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: HDF5Error.self) { try HDF5File.open(path) }
+        guard case .corrupt(path, "/", let message) = error else {
+            Issue.record("wrong error \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("truncated file"), "\(message)")
+        expectNamesFile(error, path)
+    }
+
+    @Test func aGarbageFileIsNotHDF5() throws {
+        let path = temporaryPath("garbage.h5")
+        var generator = UInt64(12345)
+        let bytes = (0..<4096).map { _ -> UInt8 in
+            generator = generator &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: generator >> 56)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let error = #expect(throws: HDF5Error.self) { try HDF5File.open(path) }
+        guard case .notHDF5(path, let message) = error else {
+            Issue.record("wrong error \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("file signature not found"), "\(message)")
+        expectNamesFile(error, path)
+    }
+
+    @Test func aDamagedChunkIsCorrupt() throws {
+        let path = temporaryPath("chunk.h5")
+        let values = (0..<4096).map { Double($0) * 0.37 }
+        try HDF5File.create(path).root.createDataset("x", shape: [4096], values: values, chunks: [1024], deflateLevel: 4)
+        // Where HDF5 put the first chunk, asked of HDF5 itself; then 100 of its bytes are
+        // overwritten, so deflate cannot decode it.
+        var offset: haddr_t = 0
+        var size: hsize_t = 0
+        do {
+            let dataset = try HDF5File.open(path).root.dataset("x")
+            var origin: [hsize_t] = [0]
+            var filterMask: UInt32 = 0
+            #expect(H5Dget_chunk_info_by_coord(try dataset.objectID(), &origin, &filterMask, &offset, &size) >= 0)
+        }
+        #expect(size > 200)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        for index in (Int(offset) + 100)..<(Int(offset) + 200) { data[index] = 0x55 }
+        try data.write(to: URL(fileURLWithPath: path))
+
+        let dataset = try HDF5File.open(path).root.dataset("x")
+        let error = #expect(throws: HDF5Error.self) { try dataset.read(as: Double.self) }
+        guard case .corrupt(path, "/x", let message) = error else {
+            Issue.record("wrong error \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("inflate() failed"), "\(message)")
+        expectNamesFile(error, path)
+    }
+
+    @Test func theOperatingSystemFailingAReadIsAReadError() throws {
+        let path = temporaryPath("unreadable.h5")
+        try HDF5File.create(path).root.createDataset("x", shape: [100_000], values: [Double](repeating: 2, count: 100_000))
+        let file = try HDF5File.open(path)
+        let dataset = try file.root.dataset("x")
+        // The file's descriptor is made to point at a directory, where read() fails (EISDIR).
+        let error = try withDescriptorReplacedByADirectory(path) {
+            #expect(throws: HDF5Error.self) { try dataset.read(as: Double.self) }
+        }
+        guard case .readFailed(path, "/x", let message) = error else {
+            Issue.record("wrong error \(String(describing: error))")
+            return
+        }
+        #expect(message.contains("Is a directory"), "\(message)")
+        expectNamesFile(error, path)
+        #expect(try dataset.read(as: Double.self).allSatisfy { $0 == 2 })
+        try dataset.close()
+        try file.close()
+    }
+
+    @Test func aFailedCloseIsReported() throws {
+        let path = temporaryPath("close.h5")
+        let file = try HDF5File.create(path)
+        // Chunked: HDF5 keeps the written chunks in its chunk cache until the dataset closes.
+        let dataset = try file.root.createDataset("x", shape: [4096], values: [Double](repeating: 3, count: 4096),
+                                                  chunks: [1024])
+        let error = try withDescriptorReplacedByADirectory(path) {
+            #expect(throws: HDF5Error.self) { try dataset.close() }
+        }
+        guard case .closeFailed(path, "/x", let message) = error else {
+            Issue.record("wrong error \(String(describing: error))")
+            return
+        }
+        #expect(!message.isEmpty)
+        expectNamesFile(error, path)
+        try dataset.close()  // a second close does nothing
+        try file.close()
+        #expect(throws: HDF5Error.alreadyClosed(file: path, object: "/x")) { try dataset.shape }
+        #expect(throws: HDF5Error.alreadyClosed(file: path, object: "/")) { try file.root.group("g") }
+    }
+
+    @Test func anExplicitCloseWritesTheFile() throws {
+        let path = temporaryPath("closed.h5")
+        let file = try HDF5File.create(path)
+        let dataset = try file.root.createDataset("x", shape: [3], values: [1.0, 2.0, 3.0], chunks: [2])
+        try dataset.close()
+        try file.close()
+        try file.close()
+        #expect(try HDF5File.open(path).root.dataset("x").read(as: Double.self) == [1, 2, 3])
+    }
+
+    @Test func theLibraryIsThreadSafe() throws {
+        // Checked at start-up; Debian's build passes. Opening from several threads at once
+        // then works.
+        try HDF5Library.prepare()
+        let path = temporaryPath("threads.h5")
+        try HDF5File.create(path).root.createDataset("x", shape: [64], values: (0..<64).map(Double.init))
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            #expect((try? HDF5File.open(path).root.dataset("x").read(as: Double.self)) == (0..<64).map(Double.init))
+        }
+        #expect(HDF5Error.libraryNotThreadSafe(version: HDF5Library.version).description.contains("thread"))
+    }
+
+    /// Runs `body` while the descriptor HDF5 holds for `path` points at a directory instead
+    /// (dup2, so the descriptor number never dangles for another thread to reuse), then puts
+    /// the file back.
+    func withDescriptorReplacedByADirectory<R>(_ path: String, _ body: () throws -> R) throws -> R {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let names = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+        let descriptor = try #require(names.compactMap(Int32.init).first { fd in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) == target
+        })
+        let saved = dup(descriptor)
+        let directory = open("/tmp", O_RDONLY)
+        #expect(saved >= 0 && directory >= 0)
+        dup2(directory, descriptor)
+        defer {
+            dup2(saved, descriptor)
+            close(saved)
+            close(directory)
+        }
+        return try body()
     }
 }

@@ -52,16 +52,26 @@ struct CheckpointCommandTests {
         try ModelFile.read(from: modelFile).parameters.array
     }
 
-    /// Starts `shardtrain` with these arguments and returns the running process.
-    func launch(_ arguments: [String]) throws -> Process {
+    /// Starts `shardtrain` with these arguments and returns the running process and its
+    /// stderr, read as it arrives.
+    func launch(_ arguments: [String]) throws -> (Process, StandardErrorLines) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: shardtrainBinary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: FileManager.default.temporaryDirectory.path)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        let lines = StandardErrorLines(errors)
         try process.run()
-        return process
+        return (process, lines)
+    }
+
+    /// The temporary checkpoint files in `store`'s folder that the process `pid` was writing
+    /// (AtomicFile names them `.step-....h5.tmp-<pid>`).
+    func temporaryCheckpoints(_ store: CheckpointStore, of pid: Int32) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: store.directory)) ?? [])
+            .filter { $0.hasPrefix(".step-") && $0.hasSuffix(".tmp-\(pid)") }
     }
 
     @Test func killedAtRandomMomentsAndResumedGivesTheSameWeights() throws {
@@ -74,24 +84,51 @@ struct CheckpointCommandTests {
         let runDirectory = temporaryPath("killed")
         let store = CheckpointStore(runDirectory: runDirectory, everySteps: 20, everyEpochs: 1, keep: 3)
         var generator = RandomGenerator(seed: 2026)
-        var kills: [Int] = []
+        var kills: [String] = []
+        var killsDuringAWrite = 0
+        var resumedFrom: [Int] = []
         var finished = false
         var cycle = 0
         while !finished && cycle < 60 {
-            let arguments = cycle == 0 || store.files().isEmpty
-                ? ["train", setup, "--run-dir", runDirectory, "--quiet", "--force"]
-                : ["train", "--resume", runDirectory, "--quiet"]
-            let process = try launch(arguments)
-            // Kill at a random moment, 40 to 300 ms in, while it may be writing a checkpoint.
-            let delay = 40_000 + generator.nextIndex(below: 260_000)
-            usleep(UInt32(delay))
+            let newest = store.files().last?.step
+            let arguments = cycle == 0 || newest == nil
+                ? ["train", setup, "--run-dir", runDirectory, "--force"]
+                : ["train", "--resume", runDirectory]
+            let (process, stderr) = try launch(arguments)
+            // Ready: the opening line comes once the run is loaded and its first step is
+            // next. On a resume it must say where it resumed: the newest checkpoint's step.
+            if let opening = stderr.waitForLine(containing: "training "), let newest, cycle > 0 {
+                let resumed = opening.components(separatedBy: "resuming at step ").dropFirst().first
+                    .flatMap { Int($0.prefix { $0.isNumber }) }
+                #expect(resumed == newest, "cycle \(cycle): \(opening)")
+                if let resumed { resumedFrom.append(resumed) }
+            }
             if process.isRunning && kills.count < 20 {
-                kill(process.processIdentifier, SIGKILL)
-                kills.append(delay / 1000)
+                if cycle % 2 == 1 {
+                    // Every other kill waits for a checkpoint write to begin (its temporary
+                    // file appears) and kills at once, inside the write.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while process.isRunning, temporaryCheckpoints(store, of: process.processIdentifier).isEmpty,
+                          ContinuousClock.now < deadline {
+                        Thread.sleep(forTimeInterval: 0.0002)
+                    }
+                    kill(process.processIdentifier, SIGKILL)
+                    kills.append("in a write")
+                } else {
+                    // The others at a random moment of training: the randomness is the
+                    // test's, measured from the readiness line, not a guess at readiness.
+                    let delay = generator.nextIndex(below: 250_000)
+                    usleep(UInt32(delay))
+                    kill(process.processIdentifier, SIGKILL)
+                    kills.append("\(delay / 1000) ms")
+                }
             }
             process.waitUntilExit()
-            if process.terminationReason == .exit {
-                #expect(process.terminationStatus == 0)
+            if process.terminationReason == .uncaughtSignal {
+                // The temporary file a killed writer leaves (removed by the next resume).
+                if !temporaryCheckpoints(store, of: process.processIdentifier).isEmpty { killsDuringAWrite += 1 }
+            } else {
+                #expect(process.terminationStatus == 0, "\(stderr.waitForEnd())")
                 finished = process.terminationStatus == 0 && kills.count >= 20
             }
             // Whatever the moment, every checkpoint under its final name reads back intact.
@@ -102,10 +139,14 @@ struct CheckpointCommandTests {
             }
             cycle += 1
         }
-        #expect(kills.count >= 20, "killed \(kills.count) times: \(kills) ms")
+        // The kills really tested something: resumes continued from checkpoints of the run
+        // (not from step 0), and some kills cut a checkpoint write short.
+        #expect(resumedFrom.count >= 15 && resumedFrom.allSatisfy { $0 > 0 }, "resumed from steps \(resumedFrom)")
+        #expect(killsDuringAWrite >= 3, "\(killsDuringAWrite) of the kills landed during a checkpoint write")
+        #expect(kills.count >= 20, "killed \(kills.count) times: \(kills)")
         #expect(finished)
         #expect(try weights("\(runDirectory)/model.h5") == weights("\(straightDirectory)/model.h5"),
-                "after kills at \(kills) ms")
+                "after kills at \(kills)")
         // metrics.csv row for row: no row lost, none written twice, whatever the kills.
         let metrics = try String(contentsOfFile: "\(runDirectory)/metrics.csv", encoding: .utf8)
         #expect(metrics == (try String(contentsOfFile: "\(straightDirectory)/metrics.csv", encoding: .utf8)))
@@ -119,15 +160,17 @@ struct CheckpointCommandTests {
         let runDirectory = temporaryPath("signalled")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: shardtrainBinary)
-        process.arguments = ["train", setup, "--run-dir", runDirectory, "--quiet"]
+        process.arguments = ["train", setup, "--run-dir", runDirectory]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
+        let lines = StandardErrorLines(errors)
         try process.run()
-        usleep(700_000)
+        // Ready: the first epoch is done (its line printed), so a checkpoint exists to resume.
+        #expect(lines.waitForLine(containing: "epoch 1/40") != nil, "\(lines.text)")
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let message = lines.waitForEnd()
         #expect(process.terminationStatus == code, "\(message)")
         #expect(message.contains("checkpoint saved") && message.contains("--resume \(runDirectory)"))
         let store = CheckpointStore(runDirectory: runDirectory, everySteps: 0, everyEpochs: 1, keep: 3)
@@ -146,8 +189,9 @@ struct CheckpointCommandTests {
         let data = try writeWideBlobs()
         let setup = try experiment(data, epochs: 40, everySteps: 10)
         let runDirectory = temporaryPath("twice")
-        let process = try launch(["train", setup, "--run-dir", runDirectory, "--quiet"])
-        usleep(600_000)
+        let (process, lines) = try launch(["train", setup, "--run-dir", runDirectory])
+        // Ready: the first epoch is done, so checkpoints have been written.
+        #expect(lines.waitForLine(containing: "epoch 1/40") != nil, "\(lines.text)")
         kill(process.processIdentifier, SIGINT)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()

@@ -2,6 +2,7 @@ import Foundation
 import ShardCore
 import ShardHDF5
 import ShardTestSupport
+import Synchronization
 
 /// The `shardtrain` binary SwiftPM built next to this test bundle.
 let shardtrainBinary: String = {
@@ -65,4 +66,47 @@ func writeExperiment(data: String, extra: String = "") throws -> String {
         """
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
+}
+
+/// A child's stderr, collected on a thread of its own as it arrives, so a test can wait for a
+/// line the binary prints at a known point (a readiness line, such as `training ...` once the
+/// signal handlers are installed and the first step is next, or an epoch line) instead of
+/// sleeping for a guessed time.
+final class StandardErrorLines: Sendable {
+    private let received = Mutex<(data: Data, ended: Bool)>((Data(), false))
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                received.withLock { if chunk.isEmpty { $0.ended = true } else { $0.data.append(chunk) } }
+                if chunk.isEmpty { return }
+            }
+        }.start()
+    }
+
+    /// Everything received so far.
+    var text: String { String(decoding: received.withLock { $0.data }, as: UTF8.self) }
+
+    /// The first complete line containing `marker`, as soon as it has arrived; nil when the
+    /// child closed its stderr (exited) without printing one, or `timeout` passed.
+    func waitForLine(containing marker: String, timeout: Duration = .seconds(180)) -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let (data, ended) = received.withLock { ($0.data, $0.ended) }
+            let text = String(decoding: data, as: UTF8.self)
+            let complete = text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1)
+            if let line = complete.first(where: { $0.contains(marker) }) { return String(line) }
+            if ended { return nil }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        return nil
+    }
+
+    /// Everything, once the child has closed its stderr.
+    func waitForEnd() -> String {
+        while !received.withLock({ $0.ended }) { Thread.sleep(forTimeInterval: 0.001) }
+        return text
+    }
 }

@@ -24,15 +24,35 @@ struct DataParallelTrainingTests {
         let data = try writeBlobs(trainRows: 300)
         let trainer = try trainer(data: data, ["training.workers=\(workers)", "training.batch_size=100",
                                                "training.shard_rows=16"])
-        let outcome = trainer.computeGradient(indices: ArraySlice(Array(0..<100)))
+        // 100 of the 300 rows, in a shuffled order, so a batch gathered wrongly (rows
+        // skipped, repeated, or taken in split order) would show.
+        var generator = RandomGenerator(seed: 99)
+        var order = Array(0..<300)
+        generator.shuffle(&order)
+        let indices = Array(order.prefix(100))
+        let outcome = trainer.computeGradient(indices: ArraySlice(indices))
 
-        // The oracle: the network's gradient of all 100 rows in one call, on one thread.
+        // The oracle: the network's gradient of the same 100 rows in one call, on one thread,
+        // with the rows copied here from the data split itself (not from the engine's batch,
+        // which the engine's own workers fill).
         let network = trainer.network
+        let split = trainer.data.train
+        let labels = try #require(split.labels)
+        var features = [Float]()
+        var rowLabels = [Int32]()
+        for row in indices {
+            features += UnsafeBufferPointer(start: split.features.pointer + row * split.width, count: split.width)
+            rowLabels.append(labels[row])
+        }
         let whole = FloatBuffer(count: network.parameterCount)
-        let expected = network.accumulateGradient(
-            parameters: trainer.parameters.pointer, inputs: trainer.batch.features.pointer,
-            targets: .labels(trainer.batch.labels), rows: 100,
-            workspace: network.makeWorkspace(maxRows: 100), gradient: whole.pointer)
+        let expected = features.withUnsafeBufferPointer { inputs in
+            rowLabels.withUnsafeBufferPointer { targets in
+                network.accumulateGradient(
+                    parameters: trainer.parameters.pointer, inputs: inputs.baseAddress!,
+                    targets: .labels(targets.baseAddress!), rows: 100,
+                    workspace: network.makeWorkspace(maxRows: 100), gradient: whole.pointer)
+            }
+        }
         // Same terms, summed in another order (7 micro-shards, then across them): Float32
         // rounding differs by a few ulps of the largest partial sums, ~1e-6 relative.
         for index in 0..<network.parameterCount {

@@ -32,4 +32,33 @@ static inline void shard_flush_subnormals_to_zero(void) {
 #endif
 }
 
+// The calling thread's whole floating-point control register (MXCSR on x86-64, FPCR on
+// arm64): rounding mode, exception masks and flags, FTZ/DAZ. Read it before changing the
+// mode and write it back after, so a caller's thread leaves training as it came in.
+static inline unsigned long long shard_fp_control_get(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned int csr;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(csr));
+    return csr;
+#elif defined(__aarch64__)
+    unsigned long fpcr;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(fpcr));
+    return fpcr;
+#else
+    return 0;
+#endif
+}
+
+static inline void shard_fp_control_set(unsigned long long value) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned int csr = (unsigned int)value;
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(csr));
+#elif defined(__aarch64__)
+    unsigned long fpcr = (unsigned long)value;
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(fpcr));
+#else
+    (void)value;
+#endif
+}
+
 #endif
