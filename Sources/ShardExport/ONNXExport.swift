@@ -89,7 +89,9 @@ public enum ONNXExport {
         var metadata: [(String, String)] = [("loss", network.loss.rawValue),
                                             ("hidden_activation", network.hiddenActivation.rawValue)]
         if case .uint8(let scale) = input { metadata.append(("input_scale", "\(scale)")) }
-        if let classNames, let json = try? JSONEncoder().encode(classNames) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes  // "T-shirt/top", not "T-shirt\/top"
+        if let classNames, let json = try? encoder.encode(classNames) {
             metadata.append(("classes", String(decoding: json, as: UTF8.self)))
         }
         model.metadataProps = metadata.map { key, value in
