@@ -277,8 +277,8 @@ def main():
 
     rows = [summary_row(run) for run in runs]
     write_tables(out, axes, rows)
-    print(f"wrote {out}/summary.csv and {out}/summary.md; sweep wall time {time.monotonic() - started:.1f} s "
-          f"with --jobs {jobs}", file=sys.stderr)
+    print(f"wrote {out}/summary.csv and {out}/summary.md; sweep wall time {time.monotonic() - started:.1f} s, "
+          f"{len(groups)} run(s) at a time", file=sys.stderr)
     if stop["signal"] is not None:
         sys.exit(128 + stop["signal"])
     sys.exit(0 if all(r["exit_code"] == 0 for r in rows) else 1)
