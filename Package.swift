@@ -15,9 +15,11 @@ let package = Package(
         .library(name: "ShardCheckpoint", targets: ["ShardCheckpoint"]),
         .library(name: "ShardConfig", targets: ["ShardConfig"]),
         .library(name: "ShardTraining", targets: ["ShardTraining"]),
+        .library(name: "ShardExport", targets: ["ShardExport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C bridges: module maps and shim headers, nothing else.
@@ -55,13 +57,22 @@ let package = Package(
         .target(
             name: "ShardTraining",
             dependencies: ["ShardCore", "ShardNetwork", "ShardData", "ShardEngine", "ShardCheckpoint", "ShardConfig"]),
+        // Leaving ShardTrain: ONNX export and TensorBoard event files, over Swift code generated
+        // from Protos/ (scripts/generate-protos.sh) and committed.
+        .target(
+            name: "ShardExport",
+            dependencies: [
+                "ShardCore", "ShardNetwork",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Protos"]),
         // The `shardtrain` command, with what belongs to a command line: run directories,
         // progress, plots, the throughput benchmark.
         .executableTarget(
             name: "ShardTrainCLI",
             dependencies: [
                 "ShardCore", "ShardHDF5", "ShardData", "ShardEngine", "ShardCheckpoint",
-                "ShardConfig", "ShardTraining",
+                "ShardConfig", "ShardTraining", "ShardExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -73,6 +84,7 @@ let package = Package(
         .testTarget(name: "ShardEngineTests", dependencies: ["ShardEngine", "ShardCore"]),
         .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "CKernels", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
+        .testTarget(name: "ShardExportTests", dependencies: ["ShardExport", "ShardNetwork", "ShardCore"]),
         .testTarget(name: "ShardTrainingTests", dependencies: [
             "ShardTraining", "ShardCheckpoint", "ShardConfig", "ShardCore", "ShardData", "ShardHDF5", "ShardNetwork",
             "ShardTestSupport"]),

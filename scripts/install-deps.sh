@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(pkg-config libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev dataset-fashion-mnist
-          python3-h5py python3-numpy)
+          python3-h5py python3-numpy python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -98,6 +98,9 @@ public struct Experiment: Sendable, Equatable {
     public var checkpointEverySteps: Int { self[Keys.checkpointEverySteps] }
     public var checkpointEveryEpochs: Int { self[Keys.checkpointEveryEpochs] }
     public var checkpointsKept: Int { self[Keys.checkpointKeep] }
+    // logging
+    /// Write TensorBoard event files in <run directory>/tensorboard.
+    public var logsToTensorBoard: Bool { self[Keys.tensorBoard] }
 
     // output
     /// output.model, else model.h5 in the run directory (runs/<name> by default).

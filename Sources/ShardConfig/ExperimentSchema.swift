@@ -17,6 +17,7 @@ public enum ExperimentSchema {
         .init(Keys.epochs), .init(Keys.batchSize), .init(Keys.seed), .init(Keys.workers), .init(Keys.shardRows),
         .init(Keys.checkpointEverySteps), .init(Keys.checkpointEveryEpochs), .init(Keys.checkpointKeep),
         .init(Keys.outputModel),
+        .init(Keys.tensorBoard),
     ]
 
     public static func key(named name: String) -> AnyExperimentKey? { keys.first { $0.name == name } }
@@ -169,6 +170,12 @@ public enum Keys {
     public static let outputModel = ExperimentKey<String>(
         "output.model", "", range: "a file path or empty", { _ in true },
         "where the model file goes; empty = `<run directory>/model.h5` (also `train --output`)",
+        changeableOnResume: true)
+
+    // MARK: logging
+    public static let tensorBoard = ExperimentKey<Bool>(
+        "logging.tensorboard", false, range: "`true`, `false`", { _ in true },
+        "also write TensorBoard event files in `<run directory>/tensorboard/` (README: TensorBoard)",
         changeableOnResume: true)
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import ShardCheckpoint
 import ShardConfig
 import ShardData
+import ShardExport
 import ShardHDF5
 import ShardTraining
 
@@ -40,6 +41,9 @@ enum FailureReport {
             case .badModelFile, .badCheckpoint: return (data, error.description)
             case .nothingToResume: return (usage, error.description)
             }
+        case let error as ExportError:
+            if case .writeFailed = error { return (output, error.description) }
+            return (data, error.description)
         case let error as CommandFailure:
             return (error.code, error.message)
         default:

@@ -160,5 +160,9 @@ final class RunDirectory: TrainingObserver {
         for name in ["experiment.toml", "metrics.csv", "summary.json", "curves.svg", "model.h5"] {
             unlink("\(path)/\(name)")
         }
+        try? FileManager.default.removeItem(atPath: tensorBoardPath)
     }
+
+    /// TensorBoard's event files (logging.tensorboard).
+    var tensorBoardPath: String { "\(path)/tensorboard" }
 }

@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
     var experiment: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp(
-        "Override a key: section.key=value, the value in TOML syntax (repeatable). On --resume only training.epochs, training.workers, checkpoint.* and output.model may change.",
+        "Override a key: section.key=value, the value in TOML syntax (repeatable). On --resume only training.epochs, training.workers, checkpoint.*, output.model and logging.tensorboard may change.",
         valueName: "key=value"))
     var overrides: [String] = []
 
@@ -74,6 +74,9 @@ struct Train: ParsableCommand {
             ?? started(overrides: overrides)
         let progress = ProgressDisplay(quiet: quiet)
         trainer.observers = [directory, progress, stop]
+        if trainer.experiment.logsToTensorBoard {
+            trainer.observers.append(try TensorBoardLog(directory: directory, trainer: trainer))
+        }
         progress.started(trainer)
         let gitCommit = experiment.flatMap(RunDirectory.gitCommit(near:))
         do {

@@ -37,6 +37,24 @@ public final class Evaluator {
         return Result(loss: total.lossSum / count,
                       accuracy: split.labels == nil ? nil : Double(total.correct) / count)
     }
+
+    /// The network's output for every row of `split` [rows x outputWidth]: probabilities under
+    /// cross-entropy, the output activation's values under MSE (what an exported model gives).
+    public func outputs(parameters: FloatBuffer, on split: DataSplit) -> FloatBuffer {
+        flushSubnormalsToZero()
+        let width = network.outputWidth
+        let outputs = FloatBuffer(count: split.rowCount * width)
+        var start = 0
+        while start < split.rowCount {
+            let rows = min(Self.chunkRows, split.rowCount - start)
+            let chunk = network.forward(parameters: parameters.pointer,
+                                        inputs: UnsafePointer(split.features.pointer + start * split.width),
+                                        rows: rows, workspace: workspace)
+            (outputs.pointer + start * width).update(from: chunk, count: rows * width)
+            start += rows
+        }
+        return outputs
+    }
 }
 
 extension DataSplit {

@@ -27,8 +27,14 @@ struct RunResult {
 /// Runs the real binary, as a user would, from `directory`.
 func shardtrain(_ arguments: [String], in directory: String? = nil,
                 environment: [String: String] = [:]) throws -> RunResult {
+    try runProcess(shardtrainBinary, arguments, in: directory, environment: environment)
+}
+
+/// Runs `executable` to its end, stdout and stderr captured.
+func runProcess(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                environment: [String: String] = [:]) throws -> RunResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: shardtrainBinary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     // A fresh working folder by default, so relative paths (runs/...) stay out of the tree.
