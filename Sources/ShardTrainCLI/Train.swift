@@ -42,7 +42,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Where to write the trained model (overrides output.model).")
     var output: String?
 
-    @Option(help: "Worker threads (overrides training.workers; 0 = one per processor). The weights do not depend on it.")
+    // Unconditional, so `--workers -1` is a value (refused by the key's range) rather than
+    // "missing value" for an option that looks like a flag.
+    @Option(parsing: .unconditional, help: "Worker threads (overrides training.workers; 0 = one per processor). The weights do not depend on it.")
     var workers: Int?
 
     @Flag(name: .long, help: "Print the summary as one JSON object on stdout.")
