@@ -76,7 +76,10 @@ public struct Network: Sendable, Equatable {
         }
     }
 
-    public func makeWorkspace(maxRows: Int) -> Workspace { Workspace(network: self, maxRows: maxRows) }
+    /// Scratch memory for up to `maxRows` rows; with `dropout`, also for the dropout masks.
+    public func makeWorkspace(maxRows: Int, dropout: Bool = false) -> Workspace {
+        Workspace(network: self, maxRows: maxRows, dropout: dropout)
+    }
 
     // MARK: Forward
 
@@ -86,7 +89,27 @@ public struct Network: Sendable, Equatable {
     @discardableResult
     public func forward(parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, rows: Int,
                         workspace: Workspace) -> UnsafePointer<Float> {
+        forward(parameters: parameters, inputs: inputs, rows: rows, workspace: workspace, dropout: nil)
+    }
+
+    /// Whether `draw` drops units of hidden layer `layer`'s output.
+    @inline(__always)
+    private func drops(_ draw: DropoutDraw?, layer: Int) -> Bool {
+        guard let draw, layer < layerCount - 1 else { return false }
+        return draw.dropout.rates[layer] > 0
+    }
+
+    /// The forward pass; with `dropout`, each hidden layer's output is multiplied by its mask's
+    /// scales (in the workspace, for the backward pass) before it feeds the next layer.
+    private func forward(parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, rows: Int,
+                         workspace: Workspace, dropout: DropoutDraw?) -> UnsafePointer<Float> {
         precondition(rows <= workspace.maxRows, "\(rows) rows exceed the workspace's \(workspace.maxRows)")
+        if let dropout {
+            precondition(dropout.dropout.rates.count == layerCount - 1,
+                         "\(dropout.dropout.rates.count) dropout rates for \(layerCount - 1) hidden layers")
+            precondition(!dropout.dropout.isActive || workspace.dropoutScales.count == layerCount - 1,
+                         "dropout needs a workspace made with dropout: true")
+        }
         var layerInput = inputs
         for layer in 0..<layerCount {
             let fanIn = layerSizes[layer], fanOut = layerSizes[layer + 1]
@@ -115,6 +138,14 @@ public struct Network: Sendable, Equatable {
                 }
             }
             layerInput = UnsafePointer(z)
+            if drops(dropout, layer: layer), let dropout {
+                let scales = workspace.dropoutScales[layer].pointer  // [rows x fanOut]
+                let dropped = workspace.droppedActivations[layer].pointer  // [rows x fanOut]
+                dropout.dropout.writeScales(layer: layer, step: dropout.step, rowIndices: dropout.rowIndices,
+                                            rows: rows, width: fanOut, into: scales)
+                for index in 0..<(rows * fanOut) { dropped[index] = z[index] * scales[index] }
+                layerInput = UnsafePointer(dropped)
+            }
         }
         return layerInput
     }
@@ -133,18 +164,20 @@ public struct Network: Sendable, Equatable {
     /// Adds the gradient of the loss summed over `rows` rows into `gradient` (laid out as
     /// `layout`) and returns that loss sum and the correct count; with `overwrite`, writes it
     /// instead (no need to zero the buffer first). Reads `parameters` only; writes only
-    /// `gradient` and `workspace`, so workers may share `parameters`.
+    /// `gradient` and `workspace`, so workers may share `parameters`. With `dropout`, the loss
+    /// and gradient are those of the network with the draw's masks on its hidden outputs.
     public func accumulateGradient(
         parameters: UnsafePointer<Float>, inputs: UnsafePointer<Float>, targets: Targets,
         rows: Int, workspace: Workspace, gradient: UnsafeMutablePointer<Float>,
-        overwrite: Bool = false
+        overwrite: Bool = false, dropout: DropoutDraw? = nil
     ) -> ShardOutcome {
         guard rows > 0 else {
             if overwrite { gradient.update(repeating: 0, count: parameterCount) }
             return ShardOutcome()
         }
+        let dropout = dropout?.dropout.isActive == true ? dropout : nil
         let outputs = forward(parameters: parameters, inputs: inputs, rows: rows,
-                              workspace: workspace)
+                              workspace: workspace, dropout: dropout)
         // dZ of the output layer [rows x outputWidth], in the first delta buffer.
         var delta = workspace.deltaA.pointer
         var spare = workspace.deltaB.pointer
@@ -155,7 +188,10 @@ public struct Network: Sendable, Equatable {
         }
         for layer in stride(from: layerCount - 1, through: 0, by: -1) {
             let fanIn = layerSizes[layer], fanOut = layerSizes[layer + 1]
-            let layerInput = layer == 0 ? inputs : UnsafePointer(workspace.activations[layer - 1].pointer)
+            // The input this layer saw: the previous layer's output, after dropout if any.
+            let layerInput = layer == 0 ? inputs
+                : drops(dropout, layer: layer - 1) ? UnsafePointer(workspace.droppedActivations[layer - 1].pointer)
+                : UnsafePointer(workspace.activations[layer - 1].pointer)
             // dW += X^T . dZ   [fanIn x fanOut]
             BLAS.gemm(transposeA: true, transposeB: false, m: fanIn, n: fanOut, k: rows,
                       a: layerInput, lda: fanIn, b: delta, ldb: fanOut,
@@ -172,6 +208,11 @@ public struct Network: Sendable, Equatable {
             BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: fanIn, k: fanOut,
                       a: delta, lda: fanOut, b: parameters + weightOffset(layer), ldb: fanOut,
                       beta: 0, c: spare, ldc: fanIn)
+            if drops(dropout, layer: layer - 1) {
+                // Through the mask: d(a * scale)/da = scale.
+                let scales = workspace.dropoutScales[layer - 1].pointer
+                for index in 0..<(rows * fanIn) { spare[index] *= scales[index] }
+            }
             hiddenActivation.backward(outputs: workspace.activations[layer - 1].pointer,
                                       gradient: spare, count: rows * fanIn)
             swap(&delta, &spare)

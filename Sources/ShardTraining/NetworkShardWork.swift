@@ -7,7 +7,8 @@ import ShardNetwork
 /// [s * shardRows, min((s + 1) * shardRows, rows)), which the worker computing it first gathers
 /// from the split (so the copy runs in parallel and lands in that worker's cache); each worker
 /// has its own workspace sized for one micro-shard; the update is the optimizer's, on the
-/// engine's slice.
+/// engine's slice. Dropout masks are keyed on the rows' indices in the train split and the
+/// step, so a row's mask does not depend on the worker or micro-shard that computes it.
 final class NetworkShardWork: ShardWork {
     let network: Network
     let parameters: FloatBuffer
@@ -17,12 +18,17 @@ final class NetworkShardWork: ShardWork {
     let workspaces: [Workspace]
     let isClassification: Bool
     let split: DataSplit
+    /// nil, or dropout with some rate above 0.
+    let dropout: Dropout?
     /// Set by the trainer before each step: the split rows of this mini-batch, in order.
     var indices: ArraySlice<Int> = []
     var learningRate: Float = 0
+    /// Set by the trainer before each step: updates applied before it (keys the dropout masks).
+    var step = 0
 
     init(network: Network, parameters: FloatBuffer, split: DataSplit, batch: MiniBatch,
-         optimizer: Optimizer, shardRows: Int, workerCount: Int, isClassification: Bool) {
+         optimizer: Optimizer, shardRows: Int, workerCount: Int, isClassification: Bool,
+         dropout: Dropout? = nil) {
         self.split = split
         self.network = network
         self.parameters = parameters
@@ -30,7 +36,11 @@ final class NetworkShardWork: ShardWork {
         self.optimizer = optimizer
         self.shardRows = shardRows
         self.isClassification = isClassification
-        workspaces = (0..<workerCount).map { _ in network.makeWorkspace(maxRows: shardRows) }
+        let dropout = dropout?.isActive == true ? dropout : nil
+        self.dropout = dropout
+        workspaces = (0..<workerCount).map { _ in
+            network.makeWorkspace(maxRows: shardRows, dropout: dropout != nil)
+        }
     }
 
     func shardCount(rows: Int) -> Int { (rows + shardRows - 1) / shardRows }
@@ -43,10 +53,18 @@ final class NetworkShardWork: ShardWork {
         let targets: Targets = isClassification
             ? .labels(UnsafePointer(batch.labels + first))
             : .values(UnsafePointer(batch.values.pointer + first * batch.targetWidth))
-        return network.accumulateGradient(
-            parameters: parameters.pointer, inputs: batch.features.pointer + first * batch.width,
-            targets: targets, rows: rows, workspace: workspaces[worker], gradient: gradient,
-            overwrite: true)
+        let inputs = batch.features.pointer + first * batch.width
+        guard let dropout else {
+            return network.accumulateGradient(
+                parameters: parameters.pointer, inputs: inputs, targets: targets, rows: rows,
+                workspace: workspaces[worker], gradient: gradient, overwrite: true)
+        }
+        return indices[start..<(start + rows)].withUnsafeBufferPointer { rowIndices in
+            network.accumulateGradient(
+                parameters: parameters.pointer, inputs: inputs, targets: targets, rows: rows,
+                workspace: workspaces[worker], gradient: gradient, overwrite: true,
+                dropout: DropoutDraw(dropout: dropout, step: step, rowIndices: rowIndices.baseAddress!))
+        }
     }
 
     func update(range: Range<Int>, meanGradient: UnsafePointer<Float>) {

@@ -183,6 +183,7 @@ public final class Trainer {
     public func step(indices: ArraySlice<Int>, learningRate: Float) -> ShardOutcome {
         work.indices = indices
         work.learningRate = learningRate
+        work.step = state.step
         let sums = engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count)
         if sums.lossSum.isFinite { optimizer.finishStep() }
         work.indices = []  // hold no reference to the order, so shuffling it never copies

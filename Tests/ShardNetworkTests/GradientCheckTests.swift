@@ -102,8 +102,11 @@ struct GradientCheckTests {
 }
 
 /// The forward pass and summed loss in Float64 with plain loops: the oracle for the checks.
+/// With `masks` (per hidden layer, [rows x width]), each hidden output is multiplied by its
+/// mask: dropout with the mask held fixed.
 struct ReferenceNetwork {
     let network: Network
+    var masks: [[Double]]? = nil
 
     enum Targets {
         case labels([Int32])
@@ -140,6 +143,10 @@ struct ReferenceNetwork {
                     a = z
                 } else {
                     a = z.map { activate($0, isOutput ? network.outputActivation : network.hiddenActivation) }
+                }
+                if !isOutput, let masks {
+                    let width = sizes[layer + 1]
+                    for j in 0..<width { a[j] *= masks[layer][row * width + j] }
                 }
             }
             // The target row: one-hot for a label, the given values otherwise.
