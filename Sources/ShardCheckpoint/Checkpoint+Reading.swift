@@ -12,8 +12,8 @@ extension Checkpoint {
                 throw CheckpointError.badCheckpoint(path: path, reason: "not a checkpoint (format attribute is not \"\(Self.format)\")")
             }
             let version = try root.integerAttribute("version")
-            guard version == Self.version else {
-                throw CheckpointError.badCheckpoint(path: path, reason: "checkpoint format version \(version); this ShardTrain reads version \(Self.version)")
+            guard readableVersions.contains(version) else {
+                throw CheckpointError.badCheckpoint(path: path, reason: "checkpoint format version \(version); this ShardTrain reads versions \(readableVersions.lowerBound) to \(readableVersions.upperBound)")
             }
             let optimizer = try root.group("optimizer")
             var slots: [(name: String, values: FloatBuffer)] = []
@@ -23,6 +23,13 @@ extension Checkpoint {
                                              layout: model.network.layout, into: values, path: path)
                 slots.append((child.name, values))
             }
+            var bestParameters: FloatBuffer?
+            if root.contains("best_model") {
+                let values = FloatBuffer(count: model.network.parameterCount)
+                try ModelFile.readParameters(from: try root.group("best_model"),
+                                             layout: model.network.layout, into: values, path: path)
+                bestParameters = values
+            }
             let training = try root.group("training")
             let generatorState = try training.integerArrayAttribute("rng_state").map { UInt64(bitPattern: $0) }
             var state = TrainingState(rowCount: 0, generatorState: generatorState)
@@ -30,13 +37,17 @@ extension Checkpoint {
             for (name, field) in integerFields { state[keyPath: field] = Int(try training.integerAttribute(name)) }
             for (name, field) in realFields { state[keyPath: field] = try training.doubleAttribute(name) }
             let metrics = try root.group("metrics")
-            let columns = try historyColumns.map { column in try metrics.dataset(column.name).read(as: Double.self) }
-            let epochs = columns.first?.count ?? 0
+            let epochs = try metrics.dataset(historyColumns[0].name).read(as: Double.self).count
+            let columns = try historyColumns.map { column in
+                column.validation && !metrics.contains(column.name)
+                    ? [Double](repeating: .nan, count: epochs)
+                    : try metrics.dataset(column.name).read(as: Double.self)
+            }
             guard columns.allSatisfy({ $0.count == epochs }) else {
                 throw CheckpointError.badCheckpoint(path: path, reason: "the /metrics columns differ in length")
             }
             state.history = (0..<epochs).map { row in
-                var record = EpochRecord(epoch: 0, step: 0, trainLoss: 0, trainAccuracy: nil, testLoss: 0,
+                var record = EpochRecord(epoch: 0, step: 0, trainLoss: 0, trainAccuracy: nil, testLoss: nil,
                                          testAccuracy: nil, learningRate: 0, seconds: 0)
                 for (column, values) in zip(historyColumns, columns) { column.set(&record, values[row]) }
                 return record
@@ -44,7 +55,7 @@ extension Checkpoint {
             let checkpoint = Checkpoint(
                 model: model, optimizerName: try optimizer.stringAttribute("name"),
                 optimizerSteps: Int(try optimizer.integerAttribute("step_count")),
-                slots: slots, state: state)
+                slots: slots, state: state, bestParameters: bestParameters)
             let stored = UInt64(bitPattern: try root.integerAttribute("checksum"))
             guard stored == checkpoint.checksum() else {
                 throw CheckpointError.badCheckpoint(path: path, reason: "checksum mismatch: the file is corrupt")

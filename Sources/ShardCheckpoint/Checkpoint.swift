@@ -7,7 +7,10 @@ import ShardNetwork
 /// the metrics history, with a checksum over all of it (docs/checkpoint-format.md).
 public struct Checkpoint {
     public static let format = "shardtrain-checkpoint"
-    public static let version: Int64 = 1
+    /// Version 2 added the validation columns of `/metrics` and `/best_model`; a version 1
+    /// file (a run without validation data) reads as one without them.
+    public static let version: Int64 = 2
+    public static let readableVersions: ClosedRange<Int64> = 1...2
 
     public var model: ModelFile
     public var optimizerName: String
@@ -16,14 +19,19 @@ public struct Checkpoint {
     /// the parameters.
     public var slots: [(name: String, values: FloatBuffer)]
     public var state: TrainingState
+    /// With validation data: the weights of the best epoch so far (`ModelSelection`), which the
+    /// model file gets when the run ends, however it ends. Laid out like the parameters.
+    public var bestParameters: FloatBuffer?
 
     public init(model: ModelFile, optimizerName: String, optimizerSteps: Int,
-                slots: [(name: String, values: FloatBuffer)], state: TrainingState) {
+                slots: [(name: String, values: FloatBuffer)], state: TrainingState,
+                bestParameters: FloatBuffer? = nil) {
         self.model = model
         self.optimizerName = optimizerName
         self.optimizerSteps = optimizerSteps
         self.slots = slots
         self.state = state
+        self.bestParameters = bestParameters
     }
 
     /// The figures of the weights this checkpoint holds: the last epoch's, when it was taken at
@@ -51,6 +59,10 @@ public struct Checkpoint {
             for (name, values) in slots {
                 try ModelFile.writeParameters(values, layout: model.network.layout,
                                               into: try optimizer.createGroup(name))
+            }
+            if let bestParameters {
+                try ModelFile.writeParameters(bestParameters, layout: model.network.layout,
+                                              into: try root.createGroup("best_model"))
             }
 
             let training = try root.createGroup("training")
@@ -91,21 +103,27 @@ public struct Checkpoint {
     }
 
     /// The history's columns in `/metrics`, with how each is read from and written to a record
-    /// (a missing accuracy is stored as NaN).
-    static let historyColumns: [(name: String, get: @Sendable (EpochRecord) -> Double,
+    /// (a figure not measured is stored as NaN). The `validation` columns are written only when
+    /// some epoch has validation figures, so a run without validation data writes the columns
+    /// of version 1; a reader takes a missing one as NaN.
+    static let historyColumns: [(name: String, validation: Bool, get: @Sendable (EpochRecord) -> Double,
                                  set: @Sendable (inout EpochRecord, Double) -> Void)] = [
-        ("epoch", { Double($0.epoch) }, { $0.epoch = Int($1) }),
-        ("step", { Double($0.step) }, { $0.step = Int($1) }),
-        ("train_loss", { $0.trainLoss }, { $0.trainLoss = $1 }),
-        ("train_accuracy", { $0.trainAccuracy ?? .nan }, { $0.trainAccuracy = $1.isNaN ? nil : $1 }),
-        ("test_loss", { $0.testLoss }, { $0.testLoss = $1 }),
-        ("test_accuracy", { $0.testAccuracy ?? .nan }, { $0.testAccuracy = $1.isNaN ? nil : $1 }),
-        ("learning_rate", { $0.learningRate }, { $0.learningRate = $1 }),
-        ("seconds", { $0.seconds }, { $0.seconds = $1 }),
+        ("epoch", false, { Double($0.epoch) }, { $0.epoch = Int($1) }),
+        ("step", false, { Double($0.step) }, { $0.step = Int($1) }),
+        ("train_loss", false, { $0.trainLoss }, { $0.trainLoss = $1 }),
+        ("train_accuracy", false, { $0.trainAccuracy ?? .nan }, { $0.trainAccuracy = $1.isNaN ? nil : $1 }),
+        ("test_loss", false, { $0.testLoss ?? .nan }, { $0.testLoss = $1.isNaN ? nil : $1 }),
+        ("test_accuracy", false, { $0.testAccuracy ?? .nan }, { $0.testAccuracy = $1.isNaN ? nil : $1 }),
+        ("learning_rate", false, { $0.learningRate }, { $0.learningRate = $1 }),
+        ("seconds", false, { $0.seconds }, { $0.seconds = $1 }),
+        ("validation_loss", true, { $0.validationLoss ?? .nan }, { $0.validationLoss = $1.isNaN ? nil : $1 }),
+        ("validation_accuracy", true, { $0.validationAccuracy ?? .nan }, { $0.validationAccuracy = $1.isNaN ? nil : $1 }),
     ]
 
     private var historyValues: [(String, [Double])] {
-        Self.historyColumns.map { column in (column.name, state.history.map(column.get)) }
+        let hasValidation = state.history.contains { $0.validationLoss != nil }
+        return Self.historyColumns.filter { !$0.validation || hasValidation }
+            .map { column in (column.name, state.history.map(column.get)) }
     }
 
     /// FNV-1a (64-bit) over everything a resume depends on: weights, optimizer slots, the
@@ -129,6 +147,10 @@ public struct Checkpoint {
             column.withUnsafeBufferPointer { hash.add($0) }
         }
         hash.add(model.experimentTOML)
+        if let bestParameters {
+            hash.add("best_model")
+            hash.add(bestParameters.buffer)
+        }
         return hash.value
     }
 }

@@ -1,18 +1,22 @@
 import Foundation
-import ShardHDF5
 
 /// The checkpoints of one run directory, in `<run>/checkpoints/step-<step>.h5`: writes them
-/// atomically, keeps the newest `keep` plus the best (`EpochRecord.score` of the epoch-end
-/// checkpoints; a mid-epoch checkpoint's weights were never evaluated, so it has no score), and
-/// finds the newest one that reads back intact.
+/// atomically, keeps the newest `keep` plus the best (the checkpoint at the end of the best
+/// epoch by `selection`, from the history the newest checkpoint carries; none without
+/// validation data, since the test split never chooses), and finds the newest one that reads
+/// back intact.
 public final class CheckpointStore {
     public let runDirectory: String
     public let directory: String
     public let everySteps: Int
     public let everyEpochs: Int
     public let keep: Int
+    /// What "best" means for the checkpoint kept beyond the newest; nil keeps none.
+    public let selection: ModelSelection?
 
-    public init(runDirectory: String, everySteps: Int, everyEpochs: Int, keep: Int) {
+    public init(runDirectory: String, everySteps: Int, everyEpochs: Int, keep: Int,
+                selection: ModelSelection? = nil) {
+        self.selection = selection
         self.runDirectory = runDirectory
         directory = "\(runDirectory)/checkpoints"
         self.everySteps = everySteps
@@ -40,36 +44,18 @@ public final class CheckpointStore {
         precondition(keep >= 1, "a store keeps at least the newest checkpoint")
         let path = path(forStep: checkpoint.state.step)
         try checkpoint.write(to: path)
-        prune()
+        prune(keepingStep: selection?.best(checkpoint.state.history)?.step)
         return path
     }
 
-    /// Keeps the newest `keep` files and the one with the best score; removes the rest.
-    func prune() {
+    /// Keeps the newest `keep` files and the one of `bestStep`; removes the rest.
+    func prune(keepingStep bestStep: Int?) {
         let all = files()
         guard all.count > keep else { return }
         let newest = Set(all.suffix(keep).map(\.path))
-        // The best score; on a tie the oldest (files are oldest first), as `TrainingState.best`.
-        var best: String?
-        var bestScore = -Double.infinity
-        for file in all {
-            if let value = score(of: file.path), best == nil || value > bestScore {
-                best = file.path
-                bestScore = value
-            }
-        }
-        for file in all where !newest.contains(file.path) && file.path != best {
+        for file in all where !newest.contains(file.path) && file.step != bestStep {
             unlink(file.path)
         }
-    }
-
-    /// The file's `EpochRecord.score`, from the metrics its root attributes record for its own
-    /// weights; nil for a mid-epoch checkpoint, which records none.
-    func score(of path: String) -> Double? {
-        guard let root = try? HDF5File.open(path).root, root.hasAttribute("test_loss"),
-              let loss = try? root.doubleAttribute("test_loss") else { return nil }
-        let accuracy = root.hasAttribute("test_accuracy") ? try? root.doubleAttribute("test_accuracy") : nil
-        return EpochRecord.score(accuracy: accuracy, loss: loss)
     }
 
     /// The newest checkpoint that reads back intact; each newer damaged one is reported

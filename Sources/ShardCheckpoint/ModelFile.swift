@@ -29,8 +29,11 @@ public struct ModelFile {
 
     /// The root attributes that record a model's figures: its epoch's losses and accuracy.
     public static func metrics(of record: EpochRecord) -> [String: Double] {
-        var metrics = ["test_loss": record.testLoss, "train_loss": record.trainLoss]
-        if let accuracy = record.testAccuracy { metrics["test_accuracy"] = accuracy }
+        var metrics = ["train_loss": record.trainLoss]
+        for (name, value) in [("validation_loss", record.validationLoss), ("validation_accuracy", record.validationAccuracy),
+                              ("test_loss", record.testLoss), ("test_accuracy", record.testAccuracy)] {
+            if let value { metrics[name] = value }
+        }
         return metrics
     }
 

@@ -35,12 +35,6 @@ public struct TrainingState: Sendable, Equatable {
     public var samplesPerSecond: Double {
         trainingSeconds > 0 ? Double(samplesSeen) / trainingSeconds : 0
     }
-
-    /// The best epoch so far by `EpochRecord.score`; on a tie the earlier one (a later epoch
-    /// must be strictly better to count as an improvement).
-    public var best: EpochRecord? {
-        history.max { $0.score < $1.score }
-    }
 }
 
 /// The figures of one finished epoch, as the progress line and the metrics history show them.
@@ -49,34 +43,43 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var step: Int
     public var trainLoss: Double
     public var trainAccuracy: Double?
-    public var testLoss: Double
+    /// nil without validation data.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    /// nil when the test split is evaluated only at the end (`training.test_every_epoch`).
+    public var testLoss: Double?
     public var testAccuracy: Double?
     public var learningRate: Double
     /// Wall time of the epoch, evaluation included.
     public var seconds: Double
 
-    public init(epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double?, testLoss: Double,
+    public init(epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double?,
+                validationLoss: Double? = nil, validationAccuracy: Double? = nil, testLoss: Double?,
                 testAccuracy: Double?, learningRate: Double, seconds: Double) {
         self.epoch = epoch
         self.step = step
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
         self.testLoss = testLoss
         self.testAccuracy = testAccuracy
         self.learningRate = learningRate
         self.seconds = seconds
     }
 
-    /// What "best" means, in one place: the score the best checkpoint and the report's `best`
-    /// are chosen by, higher is better.
-    public var score: Double { Self.score(accuracy: testAccuracy, loss: testLoss) }
-
-    /// Accuracy for classification, minus the loss for regression.
-    public static func score(accuracy: Double?, loss: Double) -> Double { accuracy ?? -loss }
+    /// The value `monitor` reads from this epoch, nil when it was not measured.
+    public func value(of monitor: ModelSelection.Monitor) -> Double? {
+        switch monitor {
+        case .validationLoss: return validationLoss
+        case .validationAccuracy: return validationAccuracy
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case epoch, step, seconds
         case trainLoss = "train_loss", trainAccuracy = "train_accuracy"
+        case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case testLoss = "test_loss", testAccuracy = "test_accuracy"
         case learningRate = "learning_rate"
     }

@@ -105,3 +105,40 @@ extension Array: ConfigConvertible where Element == Int {
     public var configValue: ConfigValue { .array(map { .integer($0) }) }
     public static var kindName: String { "array of integers" }
 }
+
+/// `model.dropout`: one rate for every hidden layer, or one per hidden layer.
+public enum DropoutRates: ConfigConvertible, Equatable {
+    case one(Double)
+    case perLayer([Double])
+
+    public init?(config: ConfigValue) {
+        if let rate = Double(config: config) {
+            self = .one(rate)
+            return
+        }
+        guard case .array(let items) = config else { return nil }
+        var rates: [Double] = []
+        for item in items {
+            guard let rate = Double(config: item) else { return nil }
+            rates.append(rate)
+        }
+        self = .perLayer(rates)
+    }
+
+    public var configValue: ConfigValue {
+        switch self {
+        case .one(let rate): return rate.configValue
+        case .perLayer(let rates): return .array(rates.map(\.configValue))
+        }
+    }
+
+    public static var kindName: String { "number or array of numbers" }
+
+    /// The rate of each of `hiddenLayers` layers (a per-layer list as it is).
+    public func rates(hiddenLayers: Int) -> [Double] {
+        switch self {
+        case .one(let rate): return Array(repeating: rate, count: hiddenLayers)
+        case .perLayer(let rates): return rates
+        }
+    }
+}

@@ -25,6 +25,11 @@ public struct Experiment: Sendable, Equatable {
     public var testSplit: String { self[Keys.testSplit] }
     public var featuresName: String { self[Keys.features] }
     public var targetsName: String { self[Keys.targets] }
+    /// The validation split's group, or "" for none.
+    public var validationSplit: String { self[Keys.validationSplit] }
+    /// The fraction of the train split held out for validation; 0 for none.
+    public var validationFraction: Double { self[Keys.validationFraction] }
+    public var hasValidationData: Bool { !validationSplit.isEmpty || validationFraction > 0 }
     // model
     public var hidden: [Int] { self[Keys.hidden] }
     public var activation: Activation { Activation(rawValue: self[Keys.activation]) ?? .relu }
@@ -32,6 +37,13 @@ public struct Experiment: Sendable, Equatable {
     public var outputActivation: Activation { Activation(rawValue: self[Keys.outputActivation]) ?? .identity }
     /// nil for `auto`: the network's usual scheme for its activation.
     public var initialization: Network.Initialization? { Network.Initialization(rawValue: self[Keys.initialization]) }
+    /// One dropout rate per hidden layer.
+    public var dropoutRates: [Double] { self[Keys.dropout].rates(hiddenLayers: hidden.count) }
+    /// Training's dropout, its masks keyed on the seed; nil when every rate is 0.
+    public var dropout: Dropout? {
+        let rates = dropoutRates.map(Float.init)
+        return rates.contains { $0 > 0 } ? Dropout(rates: rates, seed: seed) : nil
+    }
     // optimizer
     public var learningRate: Float { Float(self[Keys.learningRate]) }
     public var optimizer: OptimizerConfiguration {
@@ -93,6 +105,14 @@ public struct Experiment: Sendable, Equatable {
             values[Keys.shardRows.name] = .integer(Self.automaticShardRows(batchSize: batchSize, processors: processors))
         }
     }
+
+    // model selection
+    /// The validation metric that chooses the model (one of `Keys.monitors`).
+    public var monitor: String { self[Keys.monitor] }
+    /// Epochs without improvement that stop the run; 0 = never.
+    public var earlyStoppingPatience: Int { self[Keys.earlyStoppingPatience] }
+    public var earlyStoppingMinDelta: Double { self[Keys.earlyStoppingMinDelta] }
+    public var testEveryEpoch: Bool { self[Keys.testEveryEpoch] }
 
     // checkpoints
     public var checkpointEverySteps: Int { self[Keys.checkpointEverySteps] }

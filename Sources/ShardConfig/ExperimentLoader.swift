@@ -83,6 +83,18 @@ public enum ExperimentLoader {
             throw .invalidValue(source: source, key: Keys.minimumLearningRate.name, value: String(minimum),
                                 reason: "it is above optimizer.learning_rate (\(rate)); the cosine schedule decays from the rate down to this minimum")
         }
+        func invalid(_ key: String, _ reason: String) -> ExperimentError {
+            .invalidValue(source: source, key: key, value: experiment.values[key]?.description ?? "", reason: reason)
+        }
+        if case .perLayer(let rates) = experiment[Keys.dropout], rates.count != experiment.hidden.count {
+            throw invalid(Keys.dropout.name, "give one rate, or one per hidden layer (\(experiment.hidden.count) in model.hidden)")
+        }
+        if experiment.validationFraction > 0 && !experiment.validationSplit.isEmpty {
+            throw invalid(Keys.validationFraction.name, "give data.validation_split (\(experiment.validationSplit)) or data.validation_fraction, not both")
+        }
+        if experiment.earlyStoppingPatience > 0 && !experiment.hasValidationData {
+            throw invalid(Keys.earlyStoppingPatience.name, "early stopping needs validation data: set data.validation_fraction (e.g. 0.1) or data.validation_split; it never looks at the test split")
+        }
     }
 
     private static func article(_ noun: String) -> String {

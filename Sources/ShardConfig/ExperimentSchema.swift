@@ -7,14 +7,16 @@ import ShardNetwork
 public enum ExperimentSchema {
     public static let keys: [AnyExperimentKey] = [
         .init(Keys.dataPath), .init(Keys.trainSplit), .init(Keys.testSplit), .init(Keys.features),
-        .init(Keys.targets),
+        .init(Keys.targets), .init(Keys.validationSplit), .init(Keys.validationFraction),
         .init(Keys.hidden), .init(Keys.activation), .init(Keys.loss), .init(Keys.outputActivation),
-        .init(Keys.initialization),
+        .init(Keys.initialization), .init(Keys.dropout),
         .init(Keys.optimizerName), .init(Keys.learningRate), .init(Keys.momentum), .init(Keys.weightDecay),
         .init(Keys.beta1), .init(Keys.beta2), .init(Keys.epsilon),
         .init(Keys.scheduleName), .init(Keys.warmupSteps), .init(Keys.stepEpochs), .init(Keys.gamma),
         .init(Keys.minimumLearningRate),
         .init(Keys.epochs), .init(Keys.batchSize), .init(Keys.seed), .init(Keys.workers), .init(Keys.shardRows),
+        .init(Keys.monitor), .init(Keys.earlyStoppingPatience), .init(Keys.earlyStoppingMinDelta),
+        .init(Keys.testEveryEpoch),
         .init(Keys.checkpointEverySteps), .init(Keys.checkpointEveryEpochs), .init(Keys.checkpointKeep),
         .init(Keys.outputModel),
         .init(Keys.tensorBoard),
@@ -77,11 +79,18 @@ public enum Keys {
     public static let trainSplit = ExperimentKey<String>(
         "data.train_split", "train", range: "a group name", { !$0.isEmpty }, "group of the training split")
     public static let testSplit = ExperimentKey<String>(
-        "data.test_split", "test", range: "a group name", { !$0.isEmpty }, "group evaluated after every epoch")
+        "data.test_split", "test", range: "a group name", { !$0.isEmpty },
+        "group evaluated for the record (after every epoch, or at the end: `training.test_every_epoch`); it never chooses the model")
     public static let features = ExperimentKey<String>(
         "data.features", "x", range: "a dataset name", { !$0.isEmpty }, "features dataset in each split")
     public static let targets = ExperimentKey<String>(
         "data.targets", "y", range: "a dataset name", { !$0.isEmpty }, "labels/targets dataset in each split")
+    public static let validationSplit = ExperimentKey<String>(
+        "data.validation_split", "", range: "a group name, or empty", { _ in true },
+        "group of the validation split, which chooses the model (`training.monitor`); empty = none (or `data.validation_fraction`)")
+    public static let validationFraction = ExperimentKey<Double>(
+        "data.validation_fraction", 0, range: "[0, 1)", { $0 >= 0 && $0 < 1 },
+        "fraction of the train split's rows held out for validation, chosen by the seed (the same rows for any worker count and on resume); 0 = none")
 
     // MARK: model
     public static let hidden = ExperimentKey<[Int]>(
@@ -102,6 +111,10 @@ public enum Keys {
     public static let initialization = ExperimentKey<String>(
         "model.init", "auto", range: initializationNames.0, initializationNames.1,
         "`he` (normal, 2/fan-in), `glorot` (uniform), or `auto`: He for ReLU, Glorot otherwise; biases start at 0")
+    public static let dropout = ExperimentKey<DropoutRates>(
+        "model.dropout", .one(0), range: "[0, 1), one or one per hidden layer",
+        { $0.rates(hiddenLayers: 1).allSatisfy { $0 >= 0 && $0 < 1 } },
+        "inverted dropout on the hidden layers' outputs in training (none in evaluation): one rate for every hidden layer, or an array of one per layer")
 
     // MARK: optimizer
     static let optimizerNames = oneOf(OptimizerConfiguration.Kind.allCases.map(\.rawValue))
@@ -154,6 +167,22 @@ public enum Keys {
     public static let shardRows = ExperimentKey<Int>(
         "training.shard_rows", 0, range: ">= 0", { $0 >= 0 },
         "rows per micro-shard, the unit of work a worker takes; 0 = ceil(batch / processors), at least 16, resolved when the experiment loads and recorded in the run's experiment.toml. The weights depend on it and on the batch size, not on the worker count")
+
+    static let monitorNames = oneOf(monitors)
+    /// The metrics a run can be chosen by: validation figures only, never the test split's.
+    public static let monitors = ["validation_loss", "validation_accuracy"]
+    public static let monitor = ExperimentKey<String>(
+        "training.monitor", "validation_loss", range: monitorNames.0, monitorNames.1,
+        "the validation metric that chooses the best epoch (the best checkpoint, summary.json's `best`, the model file) and drives early stopping; the test split never chooses")
+    public static let earlyStoppingPatience = ExperimentKey<Int>(
+        "training.early_stopping_patience", 0, range: ">= 0", { $0 >= 0 },
+        "stop after this many epochs without improvement of the monitored metric, keeping the best epoch's weights; 0 = never. Needs validation data")
+    public static let earlyStoppingMinDelta = ExperimentKey<Double>(
+        "training.early_stopping_min_delta", 0, range: ">= 0", { $0 >= 0 && $0.isFinite },
+        "an improvement must exceed this, in the monitored metric's units")
+    public static let testEveryEpoch = ExperimentKey<Bool>(
+        "training.test_every_epoch", true, range: "true, false", { _ in true },
+        "evaluate the test split after every epoch (for the record), or only once at the end, on the model file's weights")
 
     // MARK: checkpoint
     public static let checkpointEverySteps = ExperimentKey<Int>(

@@ -13,8 +13,6 @@ public enum DataError: Error, CustomStringConvertible {
     case labelOutOfRange(file: String, object: String, row: Int, label: Int64, classCount: Int)
     case widthMismatch(file: String, object: String, found: Int, expected: Int, what: String)
     case emptySplit(file: String, object: String)
-    /// data.validation_fraction leaves no rows to train on, or holds out none.
-    case heldOutRows(file: String, split: String, rowCount: Int, heldOut: Int, fraction: Double)
     case invalidIDX(file: String, reason: String)
     case writeFailed(file: String, reason: String)
     /// The file cannot be opened at all: `problem` says why ("is a directory", ...).
@@ -48,9 +46,6 @@ public enum DataError: Error, CustomStringConvertible {
             return "\(file): '\(object)' has \(found) columns but \(what) expects \(expected); use a matching data file or model"
         case .emptySplit(let file, let object):
             return "\(file): '\(object)' has no rows; a split needs at least one sample"
-        case .heldOutRows(let file, let split, let rowCount, let heldOut, let fraction):
-            let what = heldOut == 0 ? "holds out no rows" : "leaves no rows to train on"
-            return "\(file): data.validation_fraction = \(fraction) of the \(rowCount) rows of '/\(split)' \(what) (\(heldOut) held out); choose a fraction that leaves rows on both sides, or give data.validation_split"
         case .invalidIDX(let file, let reason):
             return "\(file): not a valid IDX file (\(reason)); re-install the dataset-fashion-mnist package or pass --from with the right folder"
         case .unreadable(let file, let problem):

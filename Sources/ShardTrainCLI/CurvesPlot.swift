@@ -3,8 +3,9 @@ import ShardCheckpoint
 import ShardConfig
 import ShardTraining
 
-/// Learning curves as a self-contained SVG: training and test loss (left panel) and test
-/// accuracy (right panel) against epoch, one colour per run. Opens in any browser.
+/// Learning curves as a self-contained SVG: training, validation and test loss (left panel)
+/// and validation and test accuracy (right panel) against epoch, one colour per run, one line
+/// style per split. Opens in any browser.
 struct CurvesPlot {
     var runs: [(name: String, history: [EpochRecord])]
 
@@ -19,18 +20,26 @@ struct CurvesPlot {
     func svg() -> String {
         var body = ""
         let maxEpoch = max(1, runs.flatMap { $0.history.map(\.epoch) }.max() ?? 1)
-        let losses = runs.flatMap { $0.history.flatMap { [$0.trainLoss, $0.testLoss] } }.filter(\.isFinite)
-        let accuracies = runs.flatMap { $0.history.compactMap(\.testAccuracy) }
+        let losses = runs.flatMap { $0.history.flatMap { [$0.trainLoss, $0.validationLoss, $0.testLoss].compactMap { $0 } } }
+            .filter(\.isFinite)
+        let accuracies = runs.flatMap { $0.history.flatMap { [$0.validationAccuracy, $0.testAccuracy].compactMap { $0 } } }
         let lossRange = Self.niceRange(losses.min() ?? 0, losses.max() ?? 1, includeZero: true)
-        body += panel(x: 70, title: "loss (solid: train, dashed: test)", range: lossRange, maxEpoch: maxEpoch) { index, run in
-            polyline(run.history.map { (Double($0.epoch), $0.trainLoss) }, x: 70, range: lossRange, maxEpoch: maxEpoch, color: index, dashed: false)
-                + polyline(run.history.map { (Double($0.epoch), $0.testLoss) }, x: 70, range: lossRange, maxEpoch: maxEpoch, color: index, dashed: true)
+        let lossCurves: [(KeyPath<EpochRecord, Double?>, Style)] =
+            [(\.trainLossIfMeasured, .solid), (\.validationLoss, .dotted), (\.testLoss, .dashed)]
+        body += panel(x: 70, title: "loss (solid: train, dotted: validation, dashed: test)", range: lossRange, maxEpoch: maxEpoch) { index, run in
+            lossCurves.map { path, style in
+                polyline(run.history.compactMap { r in r[keyPath: path].map { (Double(r.epoch), $0) } }, x: 70,
+                         range: lossRange, maxEpoch: maxEpoch, color: index, style: style)
+            }.joined()
         }
         if !accuracies.isEmpty {
             let accuracyRange = Self.niceRange(accuracies.min()!, accuracies.max()!, includeZero: false)
-            body += panel(x: 540, title: "test accuracy", range: accuracyRange, maxEpoch: maxEpoch) { index, run in
-                polyline(run.history.compactMap { r in r.testAccuracy.map { (Double(r.epoch), $0) } }, x: 540,
-                         range: accuracyRange, maxEpoch: maxEpoch, color: index, dashed: false)
+            let accuracyCurves: [(KeyPath<EpochRecord, Double?>, Style)] = [(\.validationAccuracy, .dotted), (\.testAccuracy, .dashed)]
+            body += panel(x: 540, title: "accuracy (dotted: validation, dashed: test)", range: accuracyRange, maxEpoch: maxEpoch) { index, run in
+                accuracyCurves.map { path, style in
+                    polyline(run.history.compactMap { r in r[keyPath: path].map { (Double(r.epoch), $0) } }, x: 540,
+                             range: accuracyRange, maxEpoch: maxEpoch, color: index, style: style)
+                }.joined()
             }
         }
         var legend = ""
@@ -71,8 +80,10 @@ struct CurvesPlot {
         return text + "</g>\n"
     }
 
+    enum Style { case solid, dotted, dashed }
+
     private func polyline(_ points: [(Double, Double)], x: Double, range: (Double, Double), maxEpoch: Int,
-                          color: Int, dashed: Bool) -> String {
+                          color: Int, style: Style) -> String {
         let finite = points.filter { $0.1.isFinite }
         guard !finite.isEmpty else { return "" }
         let (w, h, top) = (Self.panelWidth, Self.panelHeight, Self.top)
@@ -82,7 +93,11 @@ struct CurvesPlot {
             let py = top + h - h * (clamped - range.0) / max(range.1 - range.0, 1e-12)
             return String(format: "%.1f,%.1f", px, py)
         }
-        let dash = dashed ? " stroke-dasharray=\"6 4\"" : ""
+        let dash = switch style {
+        case .solid: ""
+        case .dotted: " stroke-dasharray=\"2 3\""
+        case .dashed: " stroke-dasharray=\"6 4\""
+        }
         var text = "<polyline fill=\"none\" stroke=\"\(Self.color(color))\" stroke-width=\"2\"\(dash) points=\"\(coordinates.joined(separator: " "))\"/>\n"
         if finite.count == 1 {
             let c = coordinates[0].split(separator: ",")
@@ -110,4 +125,9 @@ struct CurvesPlot {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
+}
+
+extension EpochRecord {
+    /// The train loss, in the optional form the other curves have.
+    var trainLossIfMeasured: Double? { trainLoss }
 }

@@ -28,7 +28,10 @@ struct Inspect: ParsableCommand {
                 line += state.position > 0 ? " (\(state.position) of \(state.order.count) rows done)" : " (not started)"
                 line += ", \(state.samplesSeen) samples seen, optimizer \(checkpoint.optimizerName) after \(checkpoint.optimizerSteps) updates"
                 if let last = state.history.last {
-                    line += "; after epoch \(last.epoch): train loss \(last.trainLoss), test loss \(last.testLoss)"
+                    line += "; after epoch \(last.epoch): train loss \(last.trainLoss)"
+                    if let loss = last.validationLoss { line += ", validation loss \(loss)" }
+                    if let accuracy = last.validationAccuracy { line += ", validation accuracy \(accuracy)" }
+                    if let loss = last.testLoss { line += ", test loss \(loss)" }
                     if let accuracy = last.testAccuracy { line += ", test accuracy \(accuracy)" }
                 }
                 print(line + "; checksum ok")

@@ -30,7 +30,9 @@ final class ProgressDisplay: TrainingObserver {
         printToStandardError(
             "training \(e.name): \(trainer.network.layerSizes.map(String.init).joined(separator: "-")) "
             + "\(e.activation.rawValue), \(trainer.network.parameterCount) parameters, "
-            + "\(trainer.data.train.rowCount) train / \(trainer.data.test.rowCount) test samples, "
+            + "\(trainer.data.train.rowCount) train / "
+            + (trainer.data.validation.map { "\($0.rowCount) validation / " } ?? "")
+            + "\(trainer.data.test.rowCount) test samples, "
             + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers\(resuming)")
     }
 

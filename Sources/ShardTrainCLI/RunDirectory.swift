@@ -48,14 +48,19 @@ final class RunDirectory: TrainingObserver {
 
     // MARK: metrics.csv
 
-    static let metricsHeader = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate\n"
+    /// The columns of metrics.csv. The validation columns were added last, so a reader by
+    /// position finds the older ones where they were; `readMetrics` reads both forms.
+    static let metricsHeader = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,validation_loss,validation_accuracy\n"
+    static let metricsHeaderBeforeValidation = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate\n"
 
-    /// One row per evaluation. Timings are left out on purpose: the rows of a resumed run
-    /// equal, byte for byte, those of the run never interrupted.
+    /// One row per evaluation; a figure not measured is an empty field. Timings are left out
+    /// on purpose: the rows of a resumed run equal, byte for byte, those of the run never
+    /// interrupted.
     static func metricsRow(_ record: EpochRecord) -> String {
         func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
         return [String(record.epoch), String(record.step), number(record.trainLoss), number(record.trainAccuracy),
-                number(record.testLoss), number(record.testAccuracy), number(record.learningRate)]
+                number(record.testLoss), number(record.testAccuracy), number(record.learningRate),
+                number(record.validationLoss), number(record.validationAccuracy)]
             .joined(separator: ",") + "\n"
     }
 
@@ -75,19 +80,24 @@ final class RunDirectory: TrainingObserver {
             throw .badModelFile(path: path, reason: "no readable metrics.csv; is it a run directory?")
         }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        guard lines.first.map({ $0 + "\n" }) == Substring(metricsHeader) else {
-            throw .badModelFile(path: path, reason: "the header is not \(metricsHeader.dropLast())")
+        let columns: Int
+        switch lines.first.map({ $0 + "\n" }) {
+        case Substring(metricsHeader): columns = 9
+        case Substring(metricsHeaderBeforeValidation): columns = 7
+        default: throw .badModelFile(path: path, reason: "the header is not \(metricsHeader.dropLast())")
         }
         lines.removeFirst()
         return try lines.enumerated().map { (index, line) throws(CheckpointError) -> EpochRecord in
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 7, let epoch = Int(fields[0]), let step = Int(fields[1]),
-                  let trainLoss = Double(fields[2]), let testLoss = Double(fields[4]),
-                  let rate = Double(fields[6]) else {
+            guard fields.count == columns, let epoch = Int(fields[0]), let step = Int(fields[1]),
+                  let trainLoss = Double(fields[2]), let rate = Double(fields[6]) else {
                 throw .badModelFile(path: path, reason: "row \(index + 2) is malformed: \(line)")
             }
             return EpochRecord(epoch: epoch, step: step, trainLoss: trainLoss, trainAccuracy: Double(fields[3]),
-                               testLoss: testLoss, testAccuracy: Double(fields[5]), learningRate: rate, seconds: 0)
+                               validationLoss: columns > 7 ? Double(fields[7]) : nil,
+                               validationAccuracy: columns > 7 ? Double(fields[8]) : nil,
+                               testLoss: Double(fields[4]), testAccuracy: Double(fields[5]), learningRate: rate,
+                               seconds: 0)
         }
     }
 

@@ -164,13 +164,18 @@ struct Train: ParsableCommand {
         return (trainer, directory)
     }
 
-    /// `test accuracy 0.8993, test loss 0.3048 after 20 epochs (8.8 s, 151939 samples/s); model: ...`
+    /// `test accuracy 0.8993, test loss 0.3048 after 20 epochs (8.8 s, 151939 samples/s); model: ...`;
+    /// with validation data `... after 14 epochs (stopped early); model of epoch 11, chosen by
+    /// validation, (...)`: the test figures are those of that model.
     static func resultLine(_ report: RunReport) -> String {
         var line = ""
         if let accuracy = report.testAccuracy {
             line = "test accuracy \(String(format: "%.4f", accuracy)), "
         }
         line += "test loss \(String(format: "%.4f", report.testLoss ?? .nan)) after \(report.epochs) epochs"
+        if let best = report.bestEpoch {
+            line += "\(report.stoppedEarly ? " (stopped early)" : ""); model of epoch \(best), chosen by validation,"
+        }
         line += " (\(String(format: "%.1f", report.seconds)) s, \(Int(report.samplesPerSecond)) samples/s); model: \(report.modelFile ?? "none")"
         return line
     }

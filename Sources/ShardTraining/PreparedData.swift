@@ -3,11 +3,18 @@ import ShardCore
 import ShardData
 import ShardNetwork
 
-/// The train and test splits of an experiment, loaded and checked against each other: the
-/// same feature width, label ranges within the class count, targets the loss can use.
+/// The train, validation and test splits of an experiment, loaded and checked against each
+/// other: the same feature width, label ranges within the class count, targets the loss can
+/// use. With `data.validation_fraction`, `train` is the train split without its held-out rows
+/// and `validation` those rows (copied out: the train split takes twice its memory while
+/// loading).
 public struct PreparedData: Sendable {
     public let train: DataSplit
+    /// nil without validation data.
+    public let validation: DataSplit?
     public let test: DataSplit
+    /// With `data.validation_fraction`: the rows of the file's train split held out, ascending.
+    public let heldOutRows: [Int]?
     /// Classes for labelled data (from the `classes` attribute, else the largest train label
     /// + 1); the target width for float targets.
     public let outputWidth: Int
@@ -18,10 +25,12 @@ public struct PreparedData: Sendable {
 
     public static func load(_ experiment: Experiment) throws(DataError) -> PreparedData {
         let file = try DatasetFile(path: experiment.dataPath)
-        let train = try file.load(split: experiment.trainSplit, features: experiment.featuresName,
-                                  targets: experiment.targetsName)
-        let test = try file.load(split: experiment.testSplit, features: experiment.featuresName,
-                                 targets: experiment.targetsName)
+        func load(_ split: String) throws(DataError) -> DataSplit {
+            try file.load(split: split, features: experiment.featuresName, targets: experiment.targetsName)
+        }
+        var train = try load(experiment.trainSplit)
+        let test = try load(experiment.testSplit)
+        var validation = experiment.validationSplit.isEmpty ? nil : try load(experiment.validationSplit)
         let classNames = file.classNames(split: experiment.trainSplit)
         let outputWidth: Int
         switch (train.targets, test.targets) {
@@ -48,13 +57,35 @@ public struct PreparedData: Sendable {
                 found: "a different kind of target than the train split",
                 allowed: "the same kind (labels or float targets) in both splits")
         }
-        for split in [train, test] {
+        if let validation, (validation.labels == nil) != (train.labels == nil) {
+            throw DataError.unsupportedType(
+                file: experiment.dataPath, object: "/\(validation.name)/\(experiment.targetsName)",
+                found: "a different kind of target than the train split",
+                allowed: "the same kind (labels or float targets) in both splits")
+        }
+        for split in [train, test] + (validation.map { [$0] } ?? []) {
             try split.checkFits(inputWidth: train.width, outputWidth: outputWidth, file: experiment.dataPath,
                                 features: experiment.featuresName, targets: experiment.targetsName,
                                 what: "the train split")
         }
-        return PreparedData(train: train, test: test, outputWidth: outputWidth,
-                            classNames: train.labels == nil ? nil : classNames)
+        // Held out after the checks, so the class count comes from the whole train split.
+        var heldOutRows: [Int]?
+        if experiment.validationFraction > 0 {
+            let rowCount = train.rowCount
+            let held = HeldOutRows.rows(rowCount: rowCount, fraction: experiment.validationFraction,
+                                        seed: experiment.seed)
+            guard !held.isEmpty, held.count < rowCount else {
+                throw DataError.invalid(
+                    file: experiment.dataPath, object: "/\(train.name)",
+                    problem: "has \(rowCount) rows, of which data.validation_fraction = \(experiment.validationFraction) holds out \(held.count): \(held.isEmpty ? "no validation rows" : "no rows to train on"); choose a fraction that leaves rows on both sides, or give data.validation_split")
+            }
+            validation = train.selecting(rows: held, name: "\(experiment.trainSplit) (held out)")
+            train = train.selecting(rows: HeldOutRows.complement(of: held, rowCount: rowCount),
+                                    name: experiment.trainSplit)
+            heldOutRows = held
+        }
+        return PreparedData(train: train, validation: validation, test: test, heldOutRows: heldOutRows,
+                            outputWidth: outputWidth, classNames: train.labels == nil ? nil : classNames)
     }
 
     /// The network the experiment describes for this data.

@@ -14,9 +14,16 @@ public struct RunReport: Encodable, Sendable {
     public var experiment: String
     public var epochs: Int
     public var steps: Int
-    /// The last epoch's figures, and the best epoch's (`TrainingState.best`).
+    /// The last epoch's figures, and the best epoch's by the validation metric
+    /// (`ModelSelection`; absent without validation data: the test split never chooses).
     public var final: EpochRecord?
     public var best: EpochRecord?
+    /// The epoch whose weights the model file holds, with validation data.
+    public var bestEpoch: Int?
+    /// True when early stopping ended the run.
+    public var stoppedEarly: Bool
+    /// The test figures of the model file's weights (with validation data, the best epoch's,
+    /// measured once); before the model is written, the last epoch's, when measured.
     public var testAccuracy: Double?
     public var testLoss: Double?
     public var trainLoss: Double?
@@ -47,9 +54,11 @@ public struct RunReport: Encodable, Sendable {
         epochs = state.history.count
         steps = state.step
         final = state.history.last
-        best = state.best
-        testAccuracy = final?.testAccuracy
-        testLoss = final?.testLoss
+        best = trainer.selection.best(state.history)
+        bestEpoch = best?.epoch
+        stoppedEarly = trainer.selection.shouldStop(state.history)
+        testAccuracy = trainer.modelTest.map { $0.accuracy } ?? final?.testAccuracy
+        testLoss = trainer.modelTest?.loss ?? final?.testLoss
         trainLoss = final?.trainLoss
         trainAccuracy = final?.trainAccuracy
         seconds = state.wallSeconds
@@ -65,6 +74,7 @@ public struct RunReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case status, message, experiment, epochs, steps, final, best, seconds, workers, seed, parameters
+        case bestEpoch = "best_epoch", stoppedEarly = "stopped_early"
         case exitCode = "exit_code", testAccuracy = "test_accuracy", testLoss = "test_loss"
         case trainLoss = "train_loss", trainAccuracy = "train_accuracy", wallSeconds = "wall_seconds"
         case samplesPerSecond = "samples_per_second", shardRows = "shard_rows", batchSize = "batch_size"
@@ -82,6 +92,8 @@ public struct RunReport: Encodable, Sendable {
         try container.encode(steps, forKey: .steps)
         try container.encodeIfPresent(final, forKey: .final)
         try container.encodeIfPresent(best, forKey: .best)
+        try container.encodeIfPresent(bestEpoch, forKey: .bestEpoch)
+        try container.encode(stoppedEarly, forKey: .stoppedEarly)
         try container.encodeIfPresent(testAccuracy, forKey: .testAccuracy)
         try container.encodeIfPresent(testLoss, forKey: .testLoss)
         try container.encodeIfPresent(trainLoss, forKey: .trainLoss)

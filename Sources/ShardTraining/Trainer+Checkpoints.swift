@@ -36,10 +36,12 @@ extension Trainer {
         var state = self.state
         state.generatorState = generator.state
         return Checkpoint(model: modelFile(), optimizerName: experiment.optimizer.kind.rawValue,
-                          optimizerSteps: optimizer.stepCount, slots: optimizer.savedSlots, state: state)
+                          optimizerSteps: optimizer.stepCount, slots: optimizer.savedSlots, state: state,
+                          bestParameters: bestParameters)
     }
 
-    /// Continues from `checkpoint`: weights, optimizer state, position, generator, history.
+    /// Continues from `checkpoint`: weights, optimizer state, position, generator, history, and
+    /// with validation data the best epoch's weights.
     func restore(from checkpoint: Checkpoint) throws(CheckpointError) {
         let path = checkpoints?.runDirectory ?? "checkpoint"
         guard checkpoint.model.network == network else {
@@ -60,6 +62,12 @@ extension Trainer {
         guard let restored = RandomGenerator(state: checkpoint.state.generatorState) else {
             throw .badCheckpoint(path: path, reason: "invalid generator state")
         }
+        if let bestParameters, selection.best(checkpoint.state.history) != nil {
+            guard let saved = checkpoint.bestParameters else {
+                throw .badCheckpoint(path: path, reason: "it has validation figures but not the best epoch's weights (/best_model)")
+            }
+            bestParameters.copy(from: saved)
+        }
         if let mismatch = optimizer.restore(stepCount: checkpoint.optimizerSteps, slots: checkpoint.slots) {
             throw .badCheckpoint(path: path, reason: mismatch)
         }
@@ -76,8 +84,9 @@ extension Trainer {
         parameters.copy(from: model.parameters)
     }
 
-    func modelFile() -> ModelFile {
-        ModelFile(network: network, parameters: parameters, experimentTOML: experiment.resolvedTOML,
+    /// A model file of `parameters` (by default the current weights).
+    func modelFile(parameters: FloatBuffer? = nil) -> ModelFile {
+        ModelFile(network: network, parameters: parameters ?? self.parameters, experimentTOML: experiment.resolvedTOML,
                   classNames: data.classNames, experimentName: experiment.name)
     }
 
@@ -101,9 +110,19 @@ extension Trainer {
 }
 
 extension CheckpointStore {
-    /// The store of `runDirectory` with the experiment's checkpoint policy.
+    /// The store of `runDirectory` with the experiment's checkpoint policy; with validation
+    /// data it also keeps the best epoch's checkpoint.
     public convenience init(runDirectory: String, experiment: Experiment) {
         self.init(runDirectory: runDirectory, everySteps: experiment.checkpointEverySteps,
-                  everyEpochs: experiment.checkpointEveryEpochs, keep: experiment.checkpointsKept)
+                  everyEpochs: experiment.checkpointEveryEpochs, keep: experiment.checkpointsKept,
+                  selection: experiment.hasValidationData ? experiment.selection : nil)
+    }
+}
+
+extension Experiment {
+    /// How this experiment's run chooses its model and when it stops early.
+    public var selection: ModelSelection {
+        ModelSelection(monitor: ModelSelection.Monitor(rawValue: monitor) ?? .validationLoss,
+                       minDelta: earlyStoppingMinDelta, patience: earlyStoppingPatience)
     }
 }

@@ -12,10 +12,15 @@ extension Trainer {
         var parameters = 0
         for (inputs, outputs) in zip(sizes, sizes.dropFirst()) { parameters += inputs * outputs + outputs }
         let shards = (experiment.batchSize + experiment.shardRows - 1) / max(experiment.shardRows, 1)
-        let buffers = 2 + experiment.optimizer.slotNames.count + shards
+        // Parameters, mean gradient, optimizer slots, shard gradients, and the best epoch's
+        // weights with validation data.
+        let buffers = 2 + experiment.optimizer.slotNames.count + shards + (experiment.hasValidationData ? 1 : 0)
         let workers = min(experiment.workers == 0 ? ProcessInfo.processInfo.activeProcessorCount : experiment.workers,
                           experiment.batchSize)
-        let activations = experiment.shardRows * (sizes.dropFirst().reduce(0, +) + 2 * (sizes.max() ?? 0))
+        // Per worker: activations, two deltas, and with dropout each hidden layer's mask and
+        // dropped output.
+        let dropoutWidths = experiment.dropout == nil ? 0 : 2 * experiment.hidden.reduce(0, +)
+        let activations = experiment.shardRows * (sizes.dropFirst().reduce(0, +) + 2 * (sizes.max() ?? 0) + dropoutWidths)
         let bytes = 4 * (parameters * buffers + workers * activations)
         let available = Memory.physicalBytes
         guard bytes <= available / 10 * 8 else {

@@ -8,9 +8,11 @@ import ShardNetwork
 
 /// A training run: seeded shuffle per epoch, mini-batches (a short last batch is kept and its
 /// gradient divided by its own size), one data-parallel step per batch (gradients of
-/// micro-shards on all workers, fixed-order average, optimizer update), evaluation on the test
-/// split after each epoch, checkpoints by the experiment's policy. What happens around the run
-/// (progress, run-directory files, stop requests) is up to its observers.
+/// micro-shards on all workers, fixed-order average, optimizer update), evaluation after each
+/// epoch on the validation split (which chooses the model and may stop the run early,
+/// `ModelSelection`) and, for the record only, on the test split, checkpoints by the
+/// experiment's policy. What happens around the run (progress, run-directory files, stop
+/// requests) is up to its observers.
 public final class Trainer {
     public let experiment: Experiment
     public let data: PreparedData
@@ -22,6 +24,12 @@ public final class Trainer {
     let work: NetworkShardWork
     let engine: DataParallelEngine
     let evaluator: Evaluator
+    /// What "best" means for this run, and when it stops early.
+    public let selection: ModelSelection
+    /// [network.parameterCount] with validation data: the weights of the best epoch so far.
+    let bestParameters: FloatBuffer?
+    /// The test split's figures on the model file's weights, measured once the run ends.
+    public private(set) var modelTest: Evaluator.Result?
     /// Threads computing each step (the caller's included).
     public let workerCount: Int
     /// [network.parameterCount], the mean gradient of the last step
@@ -44,10 +52,16 @@ public final class Trainer {
                                 reason: "larger than the \(data.train.rowCount) rows of the train split; use at most \(data.train.rowCount)")
         }
         try Self.checkMemory(experiment: experiment, data: data)
+        if experiment.monitor == "validation_accuracy" && data.validation != nil && !data.isClassification {
+            throw .invalidValue(source: "experiment", key: Keys.monitor.name, value: "\"validation_accuracy\"",
+                                reason: "the data has float targets, which have no accuracy; use validation_loss")
+        }
         self.experiment = experiment
         self.data = data
         self.checkpoints = checkpoints
+        selection = experiment.selection
         network = data.network(for: experiment)
+        bestParameters = data.validation == nil ? nil : FloatBuffer(count: network.parameterCount)
         parameters = FloatBuffer(count: network.parameterCount)
         optimizer = Optimizer(configuration: experiment.optimizer, layout: network.layout)
         batch = MiniBatch(capacity: batchSize, split: data.train)
@@ -56,7 +70,8 @@ public final class Trainer {
         workerCount = min(experiment.workers == 0 ? processors : experiment.workers, batchSize)
         work = NetworkShardWork(
             network: network, parameters: parameters, split: data.train, batch: batch, optimizer: optimizer,
-            shardRows: experiment.shardRows, workerCount: workerCount, isClassification: data.isClassification)
+            shardRows: experiment.shardRows, workerCount: workerCount, isClassification: data.isClassification,
+            dropout: experiment.dropout)
         engine = DataParallelEngine(
             workerCount: workerCount, parameterCount: network.parameterCount,
             maxShards: work.shardCount(rows: batchSize), work: work, processorCount: processors)
@@ -92,7 +107,7 @@ public final class Trainer {
         let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
         let rowCount = data.train.rowCount
         var timer = RunTimer(state: state)
-        while state.epoch <= experiment.epochs {
+        while state.epoch <= experiment.epochs && !selection.shouldStop(state.history) {
             let epochStart = timer.now
             let rowsBefore = state.position
             if state.position == 0 { beginEpoch() }
@@ -111,17 +126,35 @@ public final class Trainer {
             let learningRate = schedule.rate(atStep: max(state.step - 1, 0))
             let record = try evaluateEpoch(learningRate: learningRate, started: epochStart, timer: &timer)
             let report = EpochReport(record: record, epochs: experiment.epochs,
-                                     samplesPerSecond: Double(rowCount - rowsBefore) / trainingSeconds.totalSeconds)
+                                     samplesPerSecond: Double(rowCount - rowsBefore) / trainingSeconds.totalSeconds,
+                                     isBest: selection.best(state.history)?.epoch == record.epoch)
             for observer in observers { try observer.epochEnded(report, trainer: self) }
-            if let checkpoints, record.epoch % checkpoints.everyEpochs == 0 || record.epoch == experiment.epochs {
+            if let checkpoints, record.epoch % checkpoints.everyEpochs == 0 || record.epoch == experiment.epochs
+                || selection.shouldStop(state.history) {
                 try saveCheckpoint(timer: &timer)
             }
             try stopIfRequested(timer: &timer)
         }
         timer.account(into: &state)
-        let metrics = state.history.last.map(ModelFile.metrics(of:)) ?? [:]
-        try modelFile().write(to: modelPath, metrics: metrics)
+        try writeModel()
         return RunReport(trainer: self, status: .completed, modelFile: modelPath)
+    }
+
+    /// Writes the model file: with validation data the best epoch's weights (whether or not
+    /// the run stopped early), without it the last. Its test figures are measured once, on
+    /// those weights (an epoch that has its own test figures has these very numbers).
+    private func writeModel() throws {
+        guard let last = state.history.last else { return }
+        let best = selection.best(state.history)
+        let chosen = best ?? last
+        let weights = best == nil ? parameters : bestParameters!
+        let test = chosen.testLoss.map { Evaluator.Result(loss: $0, accuracy: chosen.testAccuracy) }
+            ?? evaluator.evaluate(parameters: weights, on: data.test)
+        modelTest = test
+        var metrics = ModelFile.metrics(of: chosen)
+        metrics["test_loss"] = test.loss
+        metrics["test_accuracy"] = test.accuracy
+        try modelFile(parameters: weights).write(to: modelPath, metrics: metrics)
     }
 
     /// Shuffles the order for a new epoch and clears its sums.
@@ -144,27 +177,34 @@ public final class Trainer {
         state.epochCorrect += sums.correct
     }
 
-    /// Evaluates the finished epoch on the test split and records it in the history; the
-    /// evaluation's time is not training time.
+    /// Evaluates the finished epoch on the validation split, which chooses, and (each epoch, or
+    /// only at the end: `training.test_every_epoch`) on the test split, which is only
+    /// recorded; keeps the weights when the epoch is the best so far; records it in the
+    /// history. The evaluation's time is not training time.
     private func evaluateEpoch(learningRate: Float, started: ContinuousClock.Instant,
                                timer: inout RunTimer) throws(TrainingError) -> EpochRecord {
         guard parameters.isFinite else {
             throw .diverged(step: state.step, epoch: state.epoch, loss: .nan, learningRate: learningRate)
         }
-        let test = evaluator.evaluate(parameters: parameters, on: data.test)
+        let validation = data.validation.map { evaluator.evaluate(parameters: parameters, on: $0) }
+        let test = experiment.testEveryEpoch ? evaluator.evaluate(parameters: parameters, on: data.test) : nil
         timer.skip()
-        guard test.loss.isFinite else {
-            throw .diverged(step: state.step, epoch: state.epoch, loss: test.loss, learningRate: learningRate)
+        for loss in [validation?.loss, test?.loss].compactMap({ $0 }) where !loss.isFinite {
+            throw .diverged(step: state.step, epoch: state.epoch, loss: loss, learningRate: learningRate)
         }
         let count = Double(data.train.rowCount)
         let record = EpochRecord(
             epoch: state.epoch, step: state.step, trainLoss: state.epochLossSum / count,
             trainAccuracy: data.isClassification ? Double(state.epochCorrect) / count : nil,
-            testLoss: test.loss, testAccuracy: test.accuracy, learningRate: Double(learningRate),
+            validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
+            testLoss: test?.loss, testAccuracy: test?.accuracy, learningRate: Double(learningRate),
             seconds: (timer.now - started).totalSeconds)
         state.history.append(record)
         state.epoch += 1
         state.position = 0
+        if let bestParameters, selection.standing(state.history).best == state.history.count - 1 {
+            bestParameters.copy(from: parameters)
+        }
         return record
     }
 

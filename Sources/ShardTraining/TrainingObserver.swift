@@ -24,8 +24,11 @@ public struct EpochReport: Sendable {
     public var epochs: Int
     /// Training samples per second of this epoch (of this process's part of it on a resume).
     public var samplesPerSecond: Double
+    /// True when this epoch is the best so far by validation (marked `*` in the line).
+    public var isBest = false
 
-    /// The progress line: `epoch 3/20  train loss 0.3121  acc 0.8855  test loss ...`.
+    /// The progress line: `epoch 3/20  train loss 0.3121  acc 0.8855  val loss 0.3301  acc
+    /// 0.8810 *  test loss ...` (`*`: the best epoch so far by validation).
     public var line: String {
         func format(_ value: Double, _ digits: Int) -> String {
             let scale = Double((0..<digits).reduce(1) { result, _ in result * 10 })
@@ -37,7 +40,12 @@ public struct EpochReport: Sendable {
         }
         var parts = ["epoch \(record.epoch)/\(epochs)", "train loss \(format(record.trainLoss, 4))"]
         if let accuracy = record.trainAccuracy { parts.append("acc \(format(accuracy, 4))") }
-        parts.append("test loss \(format(record.testLoss, 4))")
+        if let loss = record.validationLoss {
+            parts.append("val loss \(format(loss, 4))")
+            if let accuracy = record.validationAccuracy { parts.append("acc \(format(accuracy, 4))") }
+            if isBest { parts[parts.count - 1] += " *" }
+        }
+        if let loss = record.testLoss { parts.append("test loss \(format(loss, 4))") }
         if let accuracy = record.testAccuracy { parts.append("acc \(format(accuracy, 4))") }
         parts.append("lr \(Float(record.learningRate))")
         parts.append("\(Int(samplesPerSecond.rounded())) samples/s")

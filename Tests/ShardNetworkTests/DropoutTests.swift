@@ -72,16 +72,16 @@ struct DropoutTests {
         let model = ReferenceNetwork(network: network, masks: masks.map { $0.map(Double.init) })
         var reference = setup.parameters.array.map(Double.init)
         let x = setup.inputs.array.map(Double.init)
-        let referenceLoss = model.loss(parameters: reference, inputs: x, labels: setup.labels)
+        let referenceLoss = model.loss(parameters: reference, inputs: x, targets: .labels(setup.labels))
         #expect(abs(outcome.lossSum - referenceLoss) <= 1e-5 * max(1, abs(referenceLoss)),
                 "network loss \(outcome.lossSum) vs reference \(referenceLoss)")
         let h = 1e-6
         for index in 0..<network.parameterCount {
             let saved = reference[index]
             reference[index] = saved + h
-            let plus = model.loss(parameters: reference, inputs: x, labels: setup.labels)
+            let plus = model.loss(parameters: reference, inputs: x, targets: .labels(setup.labels))
             reference[index] = saved - h
-            let minus = model.loss(parameters: reference, inputs: x, labels: setup.labels)
+            let minus = model.loss(parameters: reference, inputs: x, targets: .labels(setup.labels))
             reference[index] = saved
             let numerical = (plus - minus) / (2 * h)
             #expect(abs(Double(gradient[index]) - numerical) <= 1e-4 * max(1, abs(numerical)),

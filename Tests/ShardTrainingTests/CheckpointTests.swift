@@ -84,26 +84,33 @@ struct CheckpointTests {
         // h5py-style access: the documented paths exist with the documented shapes.
         let root = try HDF5File.open(store.path(forStep: 17)).root
         #expect(try root.stringAttribute("format") == "shardtrain-checkpoint")
-        #expect(try root.integerAttribute("version") == 1)
+        #expect(try root.integerAttribute("version") == Checkpoint.version)
         #expect(try root.group("model/dense0").dataset("weight").shape == [4, 16])
         #expect(try root.group("optimizer/first_moment/dense1").dataset("bias").shape == [8])
         #expect(try root.group("training").dataset("order").shape == [300])
         #expect(try root.group("metrics").dataset("test_accuracy").shape == [1])
     }
 
-    @Test func keepsTheNewestAndTheBest() throws {
+    @Test func keepsTheNewestAndTheBestByValidation() throws {
         let data = try writeBlobs()
         let runDirectory = temporaryPath("keep")
-        let run = try trainer(data, runDirectory: runDirectory, ["checkpoint.keep=2", "training.epochs=4"])
+        let run = try trainer(data, runDirectory: runDirectory, ["checkpoint.keep=2", "training.epochs=4",
+                                                                  "data.validation_fraction=0.1"])
         _ = try run.run()
-        let store = try #require(run.checkpoints)
-        let files = store.files()
-        // Checkpoints came every 4 steps and at each epoch's end (13, 26, 39, 52): the
-        // newest two are 48 and 52, and at most one more is kept, the best.
-        #expect(files.suffix(2).map(\.step) == [48, 52])
-        #expect(files.count <= 3)
-        let bestAccuracy = run.state.history.map { $0.testAccuracy! }.max()!
-        let keptBest = files.compactMap { store.score(of: $0.path) }.max()!
-        #expect(keptBest == bestAccuracy)
+        let files = try #require(run.checkpoints).files()
+        // 270 train rows, 12 steps an epoch: checkpoints every 4 steps, the epochs ending at
+        // 12, 24, 36, 48; the newest two are 44 and 48, and one more when the best epoch by
+        // validation is another.
+        let best = try #require(run.selection.best(run.state.history))
+        #expect(files.suffix(2).map(\.step) == [44, 48])
+        #expect(files.contains { $0.step == best.step })
+        #expect(files.count == (best.step == 48 ? 2 : 3))
+    }
+
+    @Test func withoutValidationNoCheckpointIsKeptAsBest() throws {
+        let run = try trainer(try writeBlobs(), runDirectory: temporaryPath("keep"),
+                              ["checkpoint.keep=2", "training.epochs=4"])
+        _ = try run.run()
+        #expect(try #require(run.checkpoints).files().map(\.step) == [48, 52])
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+@testable import ShardCheckpoint
 @testable import ShardTraining
 
 /// The one definition of "best" and of when early stopping ends a run, on crafted histories.
@@ -12,8 +13,8 @@ struct ModelSelectionTests {
         #expect(delta.standing([0.9, 0.7, 0.68, 0.66]) == .init(best: 1, epochsWithoutImprovement: 2))
         let accuracy = ModelSelection(monitor: .validationAccuracy)
         #expect(accuracy.standing([0.80, 0.85, 0.85, 0.84]) == .init(best: 1, epochsWithoutImprovement: 2))
-        #expect(loss.standing([nil, nil]).best == nil)
-        #expect(loss.standing([]) == .init(best: nil, epochsWithoutImprovement: 0))
+        #expect(loss.standing([nil, nil] as [Double?]).best == nil)
+        #expect(loss.standing([] as [Double?]) == .init(best: nil, epochsWithoutImprovement: 0))
     }
 
     @Test func earlyStoppingEndsTheRunAfterPatienceEpochsWithoutImprovement() {
@@ -24,6 +25,6 @@ struct ModelSelectionTests {
         #expect(stops == [false, false, false, true, false])
         #expect(!ModelSelection(monitor: .validationLoss, patience: 0).shouldStop([0.1, 0.2, 0.3, 0.4]))
         // Without validation values nothing is best and nothing stops the run.
-        #expect(!selection.shouldStop([nil, nil, nil]))
+        #expect(!selection.shouldStop([nil, nil, nil] as [Double?]))
     }
 }

@@ -1,8 +1,8 @@
-/// How a run chooses its model: by a validation metric (`training.monitor`), never by a test
-/// figure. The best epoch is the first whose monitored value beats every earlier one by more
+/// What "best" means, in one place. A run chooses its model by a validation metric
+/// (`training.monitor`), never by a test figure. The best epoch is the first whose monitored value beats every earlier one by more
 /// than `minDelta`; early stopping ends the run once `patience` epochs in a row have not. The
 /// best checkpoint, the report's `best`, the model file of a run with validation data, and a
-/// sweep's winner all come from here.
+/// sweep's winner all come from here. Without validation data nothing is best.
 ///
 /// Everything is recomputed from the history of monitored values, which checkpoints keep, so a
 /// resumed run chooses and stops exactly as the uninterrupted run would have.
@@ -60,4 +60,16 @@ public struct ModelSelection: Sendable, Equatable {
     public func shouldStop(_ values: [Double?]) -> Bool {
         patience > 0 && standing(values).best != nil && standing(values).epochsWithoutImprovement >= patience
     }
+}
+
+extension ModelSelection {
+    /// The standing of a run after the epochs of `history`.
+    public func standing(_ history: [EpochRecord]) -> Standing { standing(history.map { $0.value(of: monitor) }) }
+
+    /// The best epoch of `history` by the monitored validation metric; nil without validation
+    /// data (then nothing is called best: the test split never chooses).
+    public func best(_ history: [EpochRecord]) -> EpochRecord? { standing(history).best.map { history[$0] } }
+
+    /// True when early stopping ends the run after the epochs of `history`.
+    public func shouldStop(_ history: [EpochRecord]) -> Bool { shouldStop(history.map { $0.value(of: monitor) }) }
 }
