@@ -7,9 +7,16 @@
 Every combination of the values runs as `shardtrain train EXPERIMENT --set KEY=V ...` in its
 own run directory under DIR (default runs/sweep-<experiment>), its progress in train.log
 there. A failed run is recorded and the sweep carries on. At the end DIR/summary.csv and
-DIR/summary.md list every run: its settings, status, exit code, final and best test
-accuracy and loss, samples/s and wall time, read from each run's summary.json. Values are
-TOML, so arrays work: model.hidden=[64,32],[128] (commas inside brackets stay in the value).
+DIR/summary.md list every run: its settings, status, exit code, final test accuracy and
+loss, the best epoch by validation with its validation figures, the test accuracy of the
+model it chose, samples/s and wall time, read from each run's summary.json. Values are TOML,
+so arrays work: model.hidden=[64,32],[128] (commas inside brackets stay in the value).
+
+The winner (marked `*`, and printed last) is the run whose best epoch has the best
+validation metric (`training.monitor`: the lowest validation_loss or the highest
+validation_accuracy); it is never chosen by a test figure. Runs without validation data
+(data.validation_fraction or data.validation_split) have no best epoch, so a sweep of them
+names no winner.
 
 --jobs N runs up to N configurations at once (default 1, one after another). The sweep's
 cores (its CPU affinity) are split into N disjoint groups; each run is pinned to one group
@@ -276,7 +283,13 @@ def main():
                   file=sys.stderr, flush=True)
 
     rows = [summary_row(run) for run in runs]
+    winner, why = choose_winner(rows)
     write_tables(out, axes, rows)
+    if winner:
+        print(f"winner by {winner['monitor']}: {winner['run_dir']} (epoch {winner['best_epoch']}; test "
+              f"accuracy of its model {winner['model_test_accuracy']}, for the record)", file=sys.stderr)
+    else:
+        print(f"no winner: {why}", file=sys.stderr)
     print(f"wrote {out}/summary.csv and {out}/summary.md; sweep wall time {time.monotonic() - started:.1f} s, "
           f"{len(groups)} run(s) at a time", file=sys.stderr)
     if stop["signal"] is not None:
@@ -300,8 +313,11 @@ def summary_row(run):
         "exit_code": code,
         "final_test_accuracy": final.get("test_accuracy"),
         "final_test_loss": final.get("test_loss"),
-        "best_test_accuracy": best.get("test_accuracy"),
-        "best_epoch": best.get("epoch"),
+        "best_epoch": summary.get("best_epoch"),
+        "best_validation_loss": best.get("validation_loss"),
+        "best_validation_accuracy": best.get("validation_accuracy"),
+        "model_test_accuracy": summary.get("test_accuracy") if best else None,
+        "monitor": summary.get("monitor"),
         "samples_per_second": round(summary["samples_per_second"]) if summary.get("samples_per_second") else None,
         "wall_seconds": round(summary["wall_seconds"], 1) if summary.get("wall_seconds") else None,
     })
@@ -313,10 +329,29 @@ def summary_row(run):
     return row
 
 
+def choose_winner(rows):
+    """The completed run with the best monitored validation metric, marked in its row; never
+    chosen by a test figure. (None, why) when there is none."""
+    chosen = [r for r in rows if r.get("exit_code") == 0 and r.get("monitor")
+              and r.get("best_" + r["monitor"]) is not None]
+    monitors = {r["monitor"] for r in chosen}
+    if not monitors:
+        return None, ("no run has validation data (the test split never chooses); "
+                      "set data.validation_fraction or data.validation_split")
+    if len(monitors) > 1:
+        return None, "the runs monitor different validation metrics (training.monitor)"
+    monitor = monitors.pop()
+    sign = 1 if monitor == "validation_accuracy" else -1
+    winner = max(chosen, key=lambda r: sign * r["best_" + monitor])
+    winner["winner"] = "*"
+    return winner, None
+
+
 def write_tables(out, axes, rows):
     columns = [k for k, _ in axes] + ["status", "exit_code", "final_test_accuracy", "final_test_loss",
-                                      "best_test_accuracy", "best_epoch", "samples_per_second",
-                                      "wall_seconds", "run_dir", "error"]
+                                      "best_epoch", "best_validation_loss", "best_validation_accuracy",
+                                      "model_test_accuracy", "samples_per_second", "wall_seconds",
+                                      "winner", "run_dir", "error"]
     with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         writer.writeheader()

@@ -25,6 +25,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated worker counts (default: 1 up to the active processor count).")
     var workers: String?
 
+    @Option(help: "Comma-separated dropout rates to compare side by side (e.g. 0,0.3; default: the experiment's).")
+    var dropout: String?
+
     @Option(help: "Steps per timed pass.")
     var steps = 200
 
@@ -47,11 +50,20 @@ struct Bench: ParsableCommand {
         guard parse(batchSizes) != nil, workers.map({ parse($0) != nil }) ?? true else {
             throw ValidationError("--batch-sizes and --workers take comma-separated positive integers, e.g. 32,128,512")
         }
+        guard dropout.map({ parseRates($0) != nil }) ?? true else {
+            throw ValidationError("--dropout takes comma-separated rates in [0, 1), e.g. 0,0.3")
+        }
     }
 
     private func parse(_ list: String) -> [Int]? {
         let values = list.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return values.compactMap { $0 }
+    }
+
+    private func parseRates(_ list: String) -> [Double]? {
+        let values = list.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0.map { $0 >= 0 && $0 < 1 } ?? false }) else { return nil }
         return values.compactMap { $0 }
     }
 
@@ -76,10 +88,11 @@ struct Bench: ParsableCommand {
         let data = try PreparedData.load(loaded)
         let processors = ProcessInfo.processInfo.activeProcessorCount
         let workerCounts = workers.flatMap(parse) ?? Array(1...processors)
-        let benchmark = ThroughputBenchmark(
+        var benchmark = ThroughputBenchmark(
             experiment: loaded, data: data, batchSizes: parse(batchSizes) ?? [], workerCounts: workerCounts,
             steps: steps, warmupSteps: warmup, passes: passes,
             shardRows: overrides.contains { $0.hasPrefix("training.shard_rows") } ? loaded.shardRows : nil)
+        benchmark.dropoutRates = dropout.flatMap(parseRates) ?? []
         let (results, ceilings, peak) = try benchmark.run()
         let parameters = data.network(for: loaded).parameterCount
         if json {
@@ -91,14 +104,15 @@ struct Bench: ParsableCommand {
         let allThreads = median(ceilings.map(\.allThreads))
         let most = results.map(\.workers).max() ?? 1
         print("sgemm ceiling: \(format(oneThread, 1)) GFLOP/s on 1 thread, \(format(allThreads, 1)) on \(most) at once (medians of \(ceilings.count)); BLAS core \(BLAS.coreName); \(parameters) parameters; \(processors) processors")
-        print("batch  workers  samples/s (min-max)          speed-up  GFLOP/s  of sgemm ceiling   RSS before -> after")
+        let showDropout = !benchmark.dropoutRates.isEmpty
+        print((showDropout ? "dropout  " : "") + "batch  workers  samples/s (min-max)          speed-up  GFLOP/s  of sgemm ceiling   RSS before -> after")
         for result in results {
-            // The speed-up is over the fewest workers this batch size ran with (more workers
-            // than rows are clamped to one per row).
-            let base = results.first { $0.batchSize == result.batchSize } ?? result
+            // The speed-up is over the fewest workers this batch size (and dropout rate) ran
+            // with (more workers than rows are clamped to one per row).
+            let base = results.first { $0.batchSize == result.batchSize && $0.dropout == result.dropout } ?? result
             let rate = median(result.passes)
             let gflops = rate * 6 * Double(parameters) / 1e9
-            print([
+            print((showDropout ? String(format: "%7.2f  ", result.dropout) : "") + [
                 pad(result.batchSize, 5), pad(result.workers, 8),
                 "  \(pad(Int(rate), 7)) (\(Int(result.passes.min() ?? 0))-\(Int(result.passes.max() ?? 0)))".padding(toLength: 30, withPad: " ", startingAt: 0),
                 "\(format(rate / median(base.passes), 2))x".padding(toLength: 9, withPad: " ", startingAt: 0),

@@ -48,27 +48,33 @@ final class RunDirectory: TrainingObserver {
 
     // MARK: metrics.csv
 
-    /// The columns of metrics.csv. The validation columns were added last, so a reader by
-    /// position finds the older ones where they were; `readMetrics` reads both forms.
-    static let metricsHeader = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,validation_loss,validation_accuracy\n"
-    static let metricsHeaderBeforeValidation = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate\n"
+    /// The columns of metrics.csv; a run with validation data has two more, last, so a reader
+    /// by position finds the others where they always were. `readMetrics` reads both forms.
+    static let metricsHeader = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate\n"
+    static let metricsHeaderWithValidation = "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,validation_loss,validation_accuracy\n"
+    /// Whether this run's metrics.csv has the validation columns (set by `resetMetrics`).
+    private(set) var validationColumns = false
 
     /// One row per evaluation; a figure not measured is an empty field. Timings are left out
     /// on purpose: the rows of a resumed run equal, byte for byte, those of the run never
     /// interrupted.
-    static func metricsRow(_ record: EpochRecord) -> String {
+    static func metricsRow(_ record: EpochRecord, validationColumns: Bool) -> String {
         func number(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
-        return [String(record.epoch), String(record.step), number(record.trainLoss), number(record.trainAccuracy),
-                number(record.testLoss), number(record.testAccuracy), number(record.learningRate),
-                number(record.validationLoss), number(record.validationAccuracy)]
-            .joined(separator: ",") + "\n"
+        var fields = [String(record.epoch), String(record.step), number(record.trainLoss), number(record.trainAccuracy),
+                      number(record.testLoss), number(record.testAccuracy), number(record.learningRate)]
+        if validationColumns { fields += [number(record.validationLoss), number(record.validationAccuracy)] }
+        return fields.joined(separator: ",") + "\n"
     }
 
     /// Rewrites metrics.csv from a history (at the start of a run or a resume: rows a killed
     /// process wrote after its last checkpoint are dropped, and are written again when the
     /// resumed run reaches them).
-    func resetMetrics(to history: [EpochRecord]) throws(CheckpointError) {
-        let text = Self.metricsHeader + history.map(Self.metricsRow).joined()
+    /// With `validationColumns`, the file (and every row appended after) has the validation
+    /// columns.
+    func resetMetrics(to history: [EpochRecord], validationColumns: Bool) throws(CheckpointError) {
+        self.validationColumns = validationColumns
+        let header = validationColumns ? Self.metricsHeaderWithValidation : Self.metricsHeader
+        let text = header + history.map { Self.metricsRow($0, validationColumns: validationColumns) }.joined()
         try AtomicFile.write(to: metricsPath) { temporary in
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         }
@@ -82,8 +88,8 @@ final class RunDirectory: TrainingObserver {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
         let columns: Int
         switch lines.first.map({ $0 + "\n" }) {
-        case Substring(metricsHeader): columns = 9
-        case Substring(metricsHeaderBeforeValidation): columns = 7
+        case Substring(metricsHeaderWithValidation): columns = 9
+        case Substring(metricsHeader): columns = 7
         default: throw .badModelFile(path: path, reason: "the header is not \(metricsHeader.dropLast())")
         }
         lines.removeFirst()
@@ -108,7 +114,7 @@ final class RunDirectory: TrainingObserver {
         defer { try? handle.close() }
         do {
             try handle.seekToEnd()
-            try handle.write(contentsOf: Data(Self.metricsRow(record).utf8))
+            try handle.write(contentsOf: Data(Self.metricsRow(record, validationColumns: validationColumns).utf8))
         } catch {
             throw .writeFailed(path: metricsPath, reason: AtomicFile.reason(error))
         }

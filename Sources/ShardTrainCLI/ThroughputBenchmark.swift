@@ -8,18 +8,22 @@ import ShardEngine
 
 /// Measures training throughput: for each batch size and worker count, timed passes of a
 /// fixed number of steps (SGD, constant rate) on the real data, interleaved across the
-/// configurations so that the machine's noise spreads over all of them alike. Evaluation,
-/// data loading and set-up are outside the timings.
+/// configurations so that the machine's noise spreads over all of them alike (dropout rates
+/// too, so its cost per step is measured side by side). Evaluation, data loading and set-up
+/// are outside the timings.
 struct ThroughputBenchmark {
     struct Configuration: Hashable, Sendable {
         var batchSize: Int
         var workers: Int
+        var dropout: Double
     }
 
     struct Result: Codable, Sendable {
         var batchSize: Int
         var workers: Int
         var shardRows: Int
+        /// the dropout rate of every hidden layer
+        var dropout: Double
         /// samples per second of each pass
         var passes: [Double]
         /// resident memory before the first and after the last timed pass, bytes
@@ -27,7 +31,7 @@ struct ThroughputBenchmark {
         var residentAfter: Int
 
         enum CodingKeys: String, CodingKey {
-            case batchSize = "batch_size", workers, shardRows = "shard_rows", passes
+            case batchSize = "batch_size", workers, shardRows = "shard_rows", dropout, passes
             case residentBefore = "resident_before", residentAfter = "resident_after"
         }
     }
@@ -36,6 +40,8 @@ struct ThroughputBenchmark {
     var data: PreparedData
     var batchSizes: [Int]
     var workerCounts: [Int]
+    /// Dropout rates to compare; empty keeps the experiment's own.
+    var dropoutRates: [Double] = []
     var steps: Int
     var warmupSteps: Int
     var passes: Int
@@ -68,10 +74,14 @@ struct ThroughputBenchmark {
         var trainers: [(Configuration, Trainer)] = []
         for batchSize in batchSizes {
             for workers in workerCounts {
-                let setup = try experiment.setting(Keys.batchSize, to: batchSize)
-                    .setting(Keys.workers, to: workers).setting(Keys.shardRows, to: shardRows ?? 0)
-                trainers.append((Configuration(batchSize: batchSize, workers: workers),
-                                 try Trainer(experiment: setup, data: data)))
+                for rate in dropoutRates.isEmpty ? [nil] : dropoutRates.map(Optional.some) {
+                    var setup = try experiment.setting(Keys.batchSize, to: batchSize)
+                        .setting(Keys.workers, to: workers).setting(Keys.shardRows, to: shardRows ?? 0)
+                    if let rate { setup = try setup.setting(Keys.dropout, to: .one(rate)) }
+                    trainers.append((Configuration(batchSize: batchSize, workers: workers,
+                                                   dropout: setup.dropoutRates.first ?? 0),
+                                     try Trainer(experiment: setup, data: data)))
+                }
             }
         }
         var generator = RandomGenerator(seed: experiment.seed)
@@ -89,7 +99,8 @@ struct ThroughputBenchmark {
         }
         var results = trainers.map { configuration, trainer in
             Result(batchSize: configuration.batchSize, workers: trainer.workerCount,
-                   shardRows: trainer.experiment.shardRows, passes: [], residentBefore: 0, residentAfter: 0)
+                   shardRows: trainer.experiment.shardRows, dropout: configuration.dropout, passes: [],
+                   residentBefore: 0, residentAfter: 0)
         }
         for (_, trainer) in trainers { runSteps(trainer, warmupSteps) }
         var ceilings: [Ceiling] = []

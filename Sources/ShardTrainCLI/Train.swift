@@ -130,7 +130,7 @@ struct Train: ParsableCommand {
             directory.clear()
         }
         try directory.writeExperiment(experiment)
-        try directory.resetMetrics(to: [])
+        try directory.resetMetrics(to: [], validationColumns: data.validation != nil)
         return (trainer, directory)
     }
 
@@ -160,7 +160,7 @@ struct Train: ParsableCommand {
         try directory.lock()
         let trainer = try Trainer(resuming: path, overrides: overrides, warn: printToStandardError)
         trainer.checkpoints?.removeTemporaryFiles()
-        try directory.resetMetrics(to: trainer.state.history)
+        try directory.resetMetrics(to: trainer.state.history, validationColumns: trainer.data.validation != nil)
         return (trainer, directory)
     }
 

@@ -22,6 +22,9 @@ public struct RunReport: Encodable, Sendable {
     public var bestEpoch: Int?
     /// True when early stopping ended the run.
     public var stoppedEarly: Bool
+    /// The validation metric that chose `best` (`training.monitor`); absent without
+    /// validation data.
+    public var monitor: String?
     /// The test figures of the model file's weights (with validation data, the best epoch's,
     /// measured once); before the model is written, the last epoch's, when measured.
     public var testAccuracy: Double?
@@ -57,6 +60,7 @@ public struct RunReport: Encodable, Sendable {
         best = trainer.selection.best(state.history)
         bestEpoch = best?.epoch
         stoppedEarly = trainer.selection.shouldStop(state.history)
+        monitor = trainer.data.validation == nil ? nil : trainer.selection.monitor.rawValue
         testAccuracy = trainer.modelTest.map { $0.accuracy } ?? final?.testAccuracy
         testLoss = trainer.modelTest?.loss ?? final?.testLoss
         trainLoss = final?.trainLoss
@@ -74,7 +78,7 @@ public struct RunReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case status, message, experiment, epochs, steps, final, best, seconds, workers, seed, parameters
-        case bestEpoch = "best_epoch", stoppedEarly = "stopped_early"
+        case bestEpoch = "best_epoch", stoppedEarly = "stopped_early", monitor
         case exitCode = "exit_code", testAccuracy = "test_accuracy", testLoss = "test_loss"
         case trainLoss = "train_loss", trainAccuracy = "train_accuracy", wallSeconds = "wall_seconds"
         case samplesPerSecond = "samples_per_second", shardRows = "shard_rows", batchSize = "batch_size"
@@ -94,6 +98,7 @@ public struct RunReport: Encodable, Sendable {
         try container.encodeIfPresent(best, forKey: .best)
         try container.encodeIfPresent(bestEpoch, forKey: .bestEpoch)
         try container.encode(stoppedEarly, forKey: .stoppedEarly)
+        try container.encodeIfPresent(monitor, forKey: .monitor)
         try container.encodeIfPresent(testAccuracy, forKey: .testAccuracy)
         try container.encodeIfPresent(testLoss, forKey: .testLoss)
         try container.encodeIfPresent(trainLoss, forKey: .trainLoss)
