@@ -8,6 +8,9 @@
                         them: gzip level 7, float64 x, int64 y, odd chunk shapes, a
                         fixed-length class-name attribute.
 
+Not written here: checkpoint-version-1.h5, a checkpoint `shardtrain train` wrote before the
+checkpoint format's version 2 (kept to show that old checkpoints still read).
+
 Run from the repository root: /usr/bin/python3 scripts/make-test-fixtures.py
 """
 import h5py

@@ -125,8 +125,10 @@ public struct ModelFile {
         guard format == Self.format || format == Checkpoint.format else {
             throw CheckpointError.badModelFile(path: path, reason: "its 'format' attribute is \"\(format)\", not \"\(Self.format)\"; was it written by `shardtrain train`?")
         }
-        guard let version, version == Self.version else {
-            throw CheckpointError.badModelFile(path: path, reason: "format version \(version.map(String.init) ?? "missing"); this ShardTrain reads version \(Self.version)")
+        // A checkpoint's root carries the checkpoint format's version.
+        let readable = format == Checkpoint.format ? Checkpoint.readableVersions : Self.version...Self.version
+        guard let version, readable.contains(version) else {
+            throw CheckpointError.badModelFile(path: path, reason: "format version \(version.map(String.init) ?? "missing"); this ShardTrain reads version \(readable.upperBound)\(readable.count > 1 ? " and earlier" : "")")
         }
         guard root.hasAttribute("layer_sizes"), let sizes = try? root.integerArrayAttribute("layer_sizes").map(Int.init) else {
             throw CheckpointError.badModelFile(path: path, reason: "the root attribute 'layer_sizes' is missing or not integers")

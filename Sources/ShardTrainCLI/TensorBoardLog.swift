@@ -19,9 +19,14 @@ final class TensorBoardLog: TrainingObserver {
     /// The tags: TensorBoard groups them by the part before the slash.
     static func scalars(_ report: EpochReport) -> [(tag: String, value: Double)] {
         let record = report.record
-        var scalars: [(tag: String, value: Double)] = [("loss/train", record.trainLoss), ("loss/test", record.testLoss)]
-        if let accuracy = record.trainAccuracy { scalars.append(("accuracy/train", accuracy)) }
-        if let accuracy = record.testAccuracy { scalars.append(("accuracy/test", accuracy)) }
+        var scalars: [(tag: String, value: Double)] = [("loss/train", record.trainLoss)]
+        // Each figure measured this epoch (validation with validation data; test unless it is
+        // measured only at the end).
+        for (tag, value) in [("loss/validation", record.validationLoss), ("loss/test", record.testLoss),
+                             ("accuracy/train", record.trainAccuracy), ("accuracy/validation", record.validationAccuracy),
+                             ("accuracy/test", record.testAccuracy)] {
+            if let value { scalars.append((tag, value)) }
+        }
         scalars += [("learning_rate", record.learningRate), ("samples_per_second", report.samplesPerSecond)]
         return scalars
     }

@@ -114,3 +114,15 @@ struct CheckpointTests {
         #expect(try #require(run.checkpoints).files().map(\.step) == [48, 52])
     }
 }
+
+/// Checkpoints written before version 2 (no validation columns, no /best_model) still read, as
+/// runs without validation data.
+struct CheckpointVersionTests {
+    @Test func aVersionOneCheckpointStillReads() throws {
+        let checkpoint = try Checkpoint.read(from: "\(fixtures)/checkpoint-version-1.h5")
+        #expect(checkpoint.bestParameters == nil)
+        #expect(!checkpoint.state.history.isEmpty)
+        #expect(checkpoint.state.history.allSatisfy { $0.validationLoss == nil && $0.testLoss != nil })
+        #expect(try ModelFile.read(from: "\(fixtures)/checkpoint-version-1.h5").network == checkpoint.model.network)
+    }
+}
