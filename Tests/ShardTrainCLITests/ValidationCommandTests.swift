@@ -71,3 +71,30 @@ struct ValidationCommandTests {
                           status: 65, mentions: ["/validation/x", "3 columns"])
     }
 }
+
+/// sweep.py names its winner by the monitored validation metric, never by a test figure.
+struct SweepWinnerTests {
+    @Test func theWinnerIsTheBestByValidation() throws {
+        let experiment = try writeExperiment(data: try writeBlobs(trainRows: 120), extra: "monitor = \"validation_loss\"")
+        let out = temporaryPath("sweep-winner")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["\(repositoryRoot)/scripts/sweep.py", experiment, "optimizer.learning_rate=0.1,0.001",
+                             "--out", out, "--", "--set", "training.epochs=2", "--set", "data.validation_fraction=0.25"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["SHARDTRAIN": shardtrainBinary]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let csv = try String(contentsOfFile: "\(out)/summary.csv", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = csv[0]
+        let rows = csv.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+        #expect(rows.count == 2)
+        let winners = rows.filter { $0["winner"] == "*" }
+        #expect(winners.count == 1)
+        let losses = rows.compactMap { Double($0["best_validation_loss"] ?? "") }
+        #expect(losses.count == 2 && Double(winners.first?["best_validation_loss"] ?? "") == losses.min())
+    }
+}
