@@ -32,9 +32,22 @@ extension Checkpoint {
             }
             let training = try root.group("training")
             let generatorState = try training.integerArrayAttribute("rng_state").map { UInt64(bitPattern: $0) }
-            var state = TrainingState(rowCount: 0, generatorState: generatorState)
-            state.order = try training.dataset("order").read(as: Int64.self).map(Int.init)
-            for (name, field) in integerFields { state[keyPath: field] = Int(try training.integerAttribute(name)) }
+            var state = TrainingState(rowCount: 0, blockRows: 0, generatorState: generatorState)
+            var version1Order: [Int]?
+            if version <= 2 {
+                // Versions 1 and 2 stored the epoch's order; its length is the train rows. The
+                // rest of a started epoch runs in it (TrainingState.legacyOrder).
+                let order = try training.dataset("order").read(as: Int64.self).map(Int.init)
+                version1Order = order
+                for (name, field) in integerFields.prefix(4) { state[keyPath: field] = Int(try training.integerAttribute(name)) }
+                state.trainRows = order.count
+                state.legacyOrder = state.position > 0 ? order : nil
+            } else {
+                for (name, field) in integerFields { state[keyPath: field] = Int(try training.integerAttribute(name)) }
+                if training.contains("legacy_order") {
+                    state.legacyOrder = try training.dataset("legacy_order").read(as: Int64.self).map(Int.init)
+                }
+            }
             for (name, field) in realFields { state[keyPath: field] = try training.doubleAttribute(name) }
             let metrics = try root.group("metrics")
             let epochs = try metrics.dataset(historyColumns[0].name).read(as: Double.self).count
@@ -57,7 +70,7 @@ extension Checkpoint {
                 optimizerSteps: Int(try optimizer.integerAttribute("step_count")),
                 slots: slots, state: state, bestParameters: bestParameters)
             let stored = UInt64(bitPattern: try root.integerAttribute("checksum"))
-            guard stored == checkpoint.checksum() else {
+            guard stored == checkpoint.checksum(version1Order: version1Order) else {
                 throw CheckpointError.badCheckpoint(path: path, reason: "checksum mismatch: the file is corrupt")
             }
             return checkpoint

@@ -8,9 +8,12 @@ import ShardNetwork
 public struct Checkpoint {
     public static let format = "shardtrain-checkpoint"
     /// Version 2 added the validation columns of `/metrics` and `/best_model`; a version 1
-    /// file (a run without validation data) reads as one without them.
-    public static let version: Int64 = 2
-    public static let readableVersions: ClosedRange<Int64> = 1...2
+    /// file (a run without validation data) reads as one without them. Version 3 dropped the
+    /// epoch's order table (`/training/order`: the order is `EpochOrder`'s function of the
+    /// epoch) and added `train_rows` and `block_rows`; versions 1 and 2 still resume
+    /// (docs/checkpoint-format.md).
+    public static let version: Int64 = 3
+    public static let readableVersions: ClosedRange<Int64> = 1...3
 
     public var model: ModelFile
     public var optimizerName: String
@@ -69,7 +72,9 @@ public struct Checkpoint {
             for (name, value) in integerValues { try training.setAttribute(name, value) }
             for (name, value) in realValues { try training.setAttribute(name, value) }
             try training.setAttribute("rng_state", state.generatorState.map { Int64(bitPattern: $0) })
-            try training.createDataset("order", shape: [state.order.count], values: state.order.map(Int64.init))
+            if let order = state.legacyOrder {
+                try training.createDataset("legacy_order", shape: [order.count], values: order.map(Int64.init))
+            }
 
             let history = try root.createGroup("metrics")
             for (name, column) in historyValues {
@@ -84,6 +89,7 @@ public struct Checkpoint {
     /// that writing, reading and the checksum all walk, so the three cannot drift apart.
     static let integerFields: [(name: String, field: WritableKeyPath<TrainingState, Int> & Sendable)] = [
         ("epoch", \.epoch), ("position", \.position), ("step", \.step), ("epoch_correct", \.epochCorrect),
+        ("train_rows", \.trainRows), ("block_rows", \.blockRows),
     ]
     static let realFields: [(name: String, field: WritableKeyPath<TrainingState, Double> & Sendable)] = [
         ("epoch_loss_sum", \.epochLossSum), ("training_seconds", \.trainingSeconds),
@@ -95,7 +101,8 @@ public struct Checkpoint {
     private var integerValues: [(String, Int64)] {
         [(Self.integerFields[0].name, Int64(state.epoch)), (Self.integerFields[1].name, Int64(state.position)),
          (Self.integerFields[2].name, Int64(state.step)), ("samples_seen", Int64(state.samplesSeen)),
-         (Self.integerFields[3].name, Int64(state.epochCorrect))]
+         (Self.integerFields[3].name, Int64(state.epochCorrect)),
+         (Self.integerFields[4].name, Int64(state.trainRows)), (Self.integerFields[5].name, Int64(state.blockRows))]
     }
 
     private var realValues: [(String, Double)] {
@@ -129,7 +136,9 @@ public struct Checkpoint {
     /// FNV-1a (64-bit) over everything a resume depends on: weights, optimizer slots, the
     /// training position and order, the generator, the history. A flipped byte anywhere in
     /// them changes it.
-    func checksum() -> UInt64 {
+    /// `version1Order`: checking a file of version 1 or 2, which hashed fewer `/training`
+    /// integers and its stored order.
+    func checksum(version1Order: [Int]? = nil) -> UInt64 {
         var hash = Checksum()
         hash.add(model.parameters.buffer)
         hash.add(optimizerName)
@@ -138,10 +147,13 @@ public struct Checkpoint {
             hash.add(name)
             hash.add(values.buffer)
         }
-        for (name, value) in integerValues { hash.add(name); hash.add(value) }
+        for (name, value) in integerValues.prefix(version1Order == nil ? integerValues.count : 5) {
+            hash.add(name)
+            hash.add(value)
+        }
         for (name, value) in realValues { hash.add(name); hash.add(value.bitPattern) }
         for word in state.generatorState { hash.add(word) }
-        state.order.withUnsafeBufferPointer { hash.add($0) }
+        if let order = version1Order ?? state.legacyOrder { order.withUnsafeBufferPointer { hash.add($0) } }
         for (name, column) in historyValues {
             hash.add(name)
             column.withUnsafeBufferPointer { hash.add($0) }

@@ -3,14 +3,19 @@
 public struct TrainingState: Sendable, Equatable {
     /// The epoch in progress, or the next to start (1-based).
     public var epoch: Int = 1
-    /// Rows of `order` already trained in this epoch; 0 means the epoch has not started and
-    /// `order` is shuffled again when it does.
+    /// Positions of the epoch's order already trained; 0 means the epoch has not started.
+    /// The order itself is a pure function of (seed, epoch, rows, blocks, window)
+    /// (`EpochOrder`), so it is not stored.
     public var position: Int = 0
     /// Updates applied so far.
     public var step: Int = 0
-    /// The sample order of the epoch in progress. Each epoch shuffles the previous order in
-    /// place, so it is kept between epochs too.
-    public var order: [Int]
+    /// Rows of the train split, and rows per block of its epoch order: a resume checks that
+    /// the data still cuts the same way (0 blocks: a format-1 checkpoint, which did not say).
+    public var trainRows: Int
+    public var blockRows: Int
+    /// A format-1 checkpoint taken mid-epoch stored that epoch's order: the rest of that epoch
+    /// runs in it, later epochs in the new order. nil otherwise.
+    public var legacyOrder: [Int]?
     /// The generator after everything drawn so far (initialisation, shuffles).
     public var generatorState: [UInt64]
     /// Loss sum and correct count over the rows of this epoch trained so far.
@@ -22,13 +27,14 @@ public struct TrainingState: Sendable, Equatable {
     /// One record per finished epoch.
     public var history: [EpochRecord] = []
 
-    public init(rowCount: Int, generatorState: [UInt64]) {
-        order = Array(0..<rowCount)
+    public init(rowCount: Int, blockRows: Int, generatorState: [UInt64]) {
+        trainRows = rowCount
+        self.blockRows = blockRows
         self.generatorState = generatorState
     }
 
     public var samplesSeen: Int {
-        history.count * order.count + position
+        history.count * trainRows + position
     }
 
     /// Training samples per second of training time (evaluation and checkpoints excluded).

@@ -30,6 +30,13 @@ public struct Experiment: Sendable, Equatable {
     /// The fraction of the train split held out for validation; 0 for none.
     public var validationFraction: Double { self[Keys.validationFraction] }
     public var hasValidationData: Bool { !validationSplit.isEmpty || validationFraction > 0 }
+    public var loading: String { self[Keys.loading] }
+    /// `data.memory_budget_mb` in bytes, 0 resolved to a quarter of physical memory.
+    public var memoryBudgetBytes: Int {
+        let megabytes = self[Keys.memoryBudget]
+        return megabytes > 0 ? megabytes << 20 : Int(ProcessInfo.processInfo.physicalMemory / 4)
+    }
+    public var shuffleWindow: Int { self[Keys.shuffleWindow] }
     // model
     public var hidden: [Int] { self[Keys.hidden] }
     public var activation: Activation { Activation(rawValue: self[Keys.activation]) ?? .relu }

@@ -8,6 +8,7 @@ public enum ExperimentSchema {
     public static let keys: [AnyExperimentKey] = [
         .init(Keys.dataPath), .init(Keys.trainSplit), .init(Keys.testSplit), .init(Keys.features),
         .init(Keys.targets), .init(Keys.validationSplit), .init(Keys.validationFraction),
+        .init(Keys.loading), .init(Keys.memoryBudget), .init(Keys.shuffleWindow),
         .init(Keys.hidden), .init(Keys.activation), .init(Keys.loss), .init(Keys.outputActivation),
         .init(Keys.initialization), .init(Keys.dropout),
         .init(Keys.optimizerName), .init(Keys.learningRate), .init(Keys.momentum), .init(Keys.weightDecay),
@@ -91,6 +92,19 @@ public enum Keys {
     public static let validationFraction = ExperimentKey<Double>(
         "data.validation_fraction", 0, range: "[0, 1)", { $0 >= 0 && $0 < 1 },
         "fraction of the train split's rows held out for validation, chosen by the seed (the same rows for any worker count and on resume); 0 = none")
+
+    static let loadingNames = oneOf(["auto", "memory", "stream"])
+    public static let loading = ExperimentKey<String>(
+        "data.loading", "auto", range: loadingNames.0, loadingNames.1,
+        "`memory` loads both splits (uint8 stays uint8); `stream` reads them through one prefetching reader thread into a ring of shuffle windows; `auto` streams when the splits would take more than `data.memory_budget_mb`. The weights do not depend on it",
+        changeableOnResume: true)
+    public static let memoryBudget = ExperimentKey<Int>(
+        "data.memory_budget_mb", 0, range: ">= 0", { $0 >= 0 },
+        "`auto` loading: the most the splits may take in memory, in MB; 0 = a quarter of physical memory",
+        changeableOnResume: true)
+    public static let shuffleWindow = ExperimentKey<Int>(
+        "data.shuffle_window", 65_536, range: ">= 1", { $0 >= 1 },
+        "rows shuffled together (whole blocks of about 1 MB of rows, at least one); each epoch permutes the blocks, then shuffles rows within each window. A stream holds about 3 windows in memory. The default shuffles Fashion-MNIST whole")
 
     // MARK: model
     public static let hidden = ExperimentKey<[Int]>(

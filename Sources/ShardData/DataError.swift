@@ -19,6 +19,10 @@ public enum DataError: Error, CustomStringConvertible {
     case unreadable(file: String, problem: String)
     /// A value the format documents a range for is outside it: `problem` says what and the fix.
     case invalid(file: String, object: String, problem: String)
+    /// A read during training failed, or the file changed under the run.
+    case readFailed(file: String, object: String, rows: Range<Int>, reason: String)
+    /// A file being imported is malformed.
+    case badImport(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -54,6 +58,10 @@ public enum DataError: Error, CustomStringConvertible {
             return "\(file): '\(object)' \(problem)"
         case .writeFailed(let file, let reason):
             return "\(file): could not write the dataset (\(reason)); check the folder exists and is writable"
+        case .readFailed(let file, let object, let rows, let reason):
+            return "\(file): reading rows \(rows.lowerBound)..<\(rows.upperBound) of '\(object)' failed: \(reason); restore the file and continue with `shardtrain train --resume RUN_DIR` (the last checkpoint is intact)"
+        case .badImport(let file, let reason):
+            return "\(file): cannot import: \(reason); fix the file and run the import again"
         }
     }
 }

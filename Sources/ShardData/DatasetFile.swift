@@ -3,9 +3,9 @@ import ShardHDF5
 
 /// Reads datasets in ShardTrain's format (datasets/README.md): one HDF5 file, one group per
 /// split, each with features `x` (N x D, or N x ... flattened; float32, float64 or uint8) and
-/// `y` (N integer labels, or N x K / N float targets). uint8 features are scaled by the `scale`
-/// attribute of `x`, 1/255 by default. Class names may sit in a `classes` attribute on the
-/// split group or on the root group.
+/// `y` (N integer labels, or N x K / N float targets). uint8 features are kept as bytes and
+/// scaled by the `scale` attribute of `x` (1/255 by default) when a batch is gathered. Class
+/// names may sit in a `classes` attribute on the split group or on the root group.
 public struct DatasetFile: Sendable {
     public let path: String
     let file: HDF5File
@@ -32,8 +32,14 @@ public struct DatasetFile: Sendable {
         return nil
     }
 
-    /// Loads `split` into memory, checking shapes, element types and finiteness.
+    /// Loads `split` into memory, checking shapes, element types, labels and finiteness.
     public func load(split: String, features: String = "x", targets: String = "y") throws(DataError) -> DataSplit {
+        try load(try layout(split: split, features: features, targets: targets))
+    }
+
+    /// What `split` holds, checked (shapes, element types, labels), without reading its
+    /// features: enough to decide between memory and streaming and to set up either.
+    public func layout(split: String, features: String = "x", targets: String = "y") throws(DataError) -> SplitLayout {
         let group = try splitGroup(split)
         let featurePath = "/\(split)/\(features)"
         let targetPath = "/\(split)/\(targets)"
@@ -51,81 +57,92 @@ public struct DatasetFile: Sendable {
             throw DataError.invalid(file: path, object: featurePath,
                                     problem: "has shape \(xShape): no features per row; a split needs at least one column")
         }
-        let featureBuffer = FloatBuffer(count: rows * width)
+        let featureKind: SplitLayout.FeatureKind
+        var scale = 1.0
         switch try reading({ () throws(HDF5Error) in try x.elementKind }) {
-        case .float(bits: 32), .float(bits: 64):
-            try reading { () throws(HDF5Error) in try x.read(into: featureBuffer.buffer) }
-            try checkFinite(featureBuffer, width: width, object: featurePath)
+        case .float(bits: 32): featureKind = .float32
+        case .float(bits: 64): featureKind = .float64
         case .unsignedInteger(bits: 8):
-            // Scaled in Float64 then rounded once, so 51 becomes Float(0.2) exactly as
-            // numpy's x / 255 would give.
-            let scale = x.hasAttribute("scale")
+            featureKind = .uint8
+            scale = x.hasAttribute("scale")
                 ? try reading { () throws(HDF5Error) in try x.doubleAttribute("scale") } : 1.0 / 255
             guard scale > 0, scale.isFinite else {
                 throw DataError.invalid(file: path, object: "\(featurePath)@scale",
                                         problem: "is \(scale); the uint8 scale must be a positive finite number (1/255 when absent)")
             }
-            let bytes: [UInt8] = try reading { () throws(HDF5Error) in try x.read() }
-            var table = [Float](repeating: 0, count: 256)
-            for value in 0..<256 { table[value] = Float(Double(value) * scale) }
-            for index in 0..<bytes.count { featureBuffer[index] = table[Int(bytes[index])] }
-            if !scale.isFinite {
-                throw DataError.nonFinite(file: path, object: "\(featurePath)@scale", row: 0,
-                                          column: 0, value: Float(scale))
-            }
         case let kind:
-            throw DataError.unsupportedType(file: path, object: featurePath,
-                                            found: kind.description,
+            throw DataError.unsupportedType(file: path, object: featurePath, found: kind.description,
                                             allowed: "float32, float64 or uint8")
         }
-
         let yShape = try reading { () throws(HDF5Error) in try y.shape }
         guard yShape.first == rows else {
             throw DataError.rowCountMismatch(file: path, features: featurePath, featureRows: rows,
                                              targets: targetPath, targetRows: yShape.first ?? 0)
         }
         let yKind = try reading { () throws(HDF5Error) in try y.elementKind }
-        let splitTargets: DataSplit.TargetStorage
+        var targetWidth: Int?
+        var labelLimit: Int?
         if yKind.isInteger {
             guard yShape.count == 1 else {
                 throw DataError.wrongRank(file: path, object: targetPath,
                                           expected: "N integer labels (1-D)", found: yShape)
             }
-            let wide: [Int64] = try reading { () throws(HDF5Error) in try y.read() }
-            var labels = [Int32](repeating: 0, count: rows)
-            for (row, label) in wide.enumerated() {
-                guard label >= 0, label <= Int64(Int32.max) else {
-                    throw DataError.labelOutOfRange(file: path, object: targetPath, row: row,
-                                                    label: label, classCount: Int(Int32.max))
-                }
-                labels[row] = Int32(label)
-            }
-            splitTargets = .labels(labels)
+            labelLimit = try scanLabels(y, rows: rows, object: targetPath)
         } else if yKind.isFloat {
             guard yShape.count <= 2 else {
                 throw DataError.wrongRank(file: path, object: targetPath,
                                           expected: "N or N x K float targets", found: yShape)
             }
-            let targetWidth = yShape.count == 2 ? yShape[1] : 1
-            let values = FloatBuffer(count: rows * targetWidth)
-            try reading { () throws(HDF5Error) in try y.read(into: values.buffer) }
-            try checkFinite(values, width: targetWidth, object: targetPath)
-            splitTargets = .values(values, width: targetWidth)
+            targetWidth = yShape.count == 2 ? yShape[1] : 1
         } else {
-            throw DataError.unsupportedType(file: path, object: targetPath,
-                                            found: yKind.description,
+            throw DataError.unsupportedType(file: path, object: targetPath, found: yKind.description,
                                             allowed: "integer labels or float targets")
         }
-        return DataSplit(name: split, rowCount: rows, width: width, features: featureBuffer,
-                         targets: splitTargets)
+        let rowBytes = width * featureKind.bytes
+        let chunks = try reading { () throws(HDF5Error) in try x.chunkShape }
+        let blockRows = SplitLayout.blockRows(chunkRows: chunks?.first, rowBytes: rowBytes, rowCount: rows)
+        return SplitLayout(
+            file: path, split: split, featuresName: features, targetsName: targets, rowCount: rows,
+            width: width, featureKind: featureKind, scale: scale, targetWidth: targetWidth,
+            labelLimit: labelLimit, blockRows: blockRows, featureChunks: chunks)
+    }
+
+    /// Reads the split `layout` describes whole into memory.
+    public func load(_ layout: SplitLayout) throws(DataError) -> DataSplit {
+        let split = DataSplit(name: layout.split, rowCount: layout.rowCount, width: layout.width,
+                              storesBytes: layout.featureKind == .uint8, scale: layout.scale,
+                              targetWidth: layout.targetWidth)
+        let reader = try SplitBlockReader(layout: layout, file: self, chunkCacheBytes: 1 << 20)
+        try reader.read(rows: 0..<layout.rowCount, into: split, at: 0)
+        return split
+    }
+
+    /// Largest label + 1, reading the labels in blocks; negative or over-wide labels throw.
+    private func scanLabels(_ y: HDF5Dataset, rows: Int, object: String) throws(DataError) -> Int {
+        var largest: Int64 = -1
+        let blockRows = 1 << 20
+        var start = 0
+        while start < rows {
+            let range = start..<min(start + blockRows, rows)
+            let values = try reading { () throws(HDF5Error) in try y.readRows(range, as: Int64.self) }
+            for (offset, label) in values.enumerated() {
+                guard label >= 0, label <= Int64(Int32.max) else {
+                    throw DataError.labelOutOfRange(file: path, object: object, row: start + offset,
+                                                    label: label, classCount: Int(Int32.max))
+                }
+                largest = max(largest, label)
+            }
+            start = range.upperBound
+        }
+        return Int(largest) + 1
     }
 
     /// Runs HDF5 reads, their failures becoming data errors (which name the file and object).
-    private func reading<R>(_ body: () throws(HDF5Error) -> R) throws(DataError) -> R {
+    func reading<R>(_ body: () throws(HDF5Error) -> R) throws(DataError) -> R {
         do { return try body() } catch { throw .file(error) }
     }
 
-    private func splitGroup(_ split: String) throws(DataError) -> HDF5Group {
+    func splitGroup(_ split: String) throws(DataError) -> HDF5Group {
         do {
             return try file.root.group(split)
         } catch .objectNotFound {
@@ -143,13 +160,6 @@ public struct DatasetFile: Sendable {
             throw .missingArray(file: path, object: object, role: role)
         } catch {
             throw .file(error)
-        }
-    }
-
-    private func checkFinite(_ buffer: FloatBuffer, width: Int, object: String) throws(DataError) {
-        for index in 0..<buffer.count where !buffer[index].isFinite {
-            throw DataError.nonFinite(file: path, object: object, row: index / width,
-                                      column: index % width, value: buffer[index])
         }
     }
 }

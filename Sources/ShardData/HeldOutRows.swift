@@ -44,23 +44,12 @@ public enum HeldOutRows {
 }
 
 extension DataSplit {
-    /// A new split of these `rows` of this one (features and targets copied), in that order.
+    /// A new split of these `rows` of this one (features, as held, and targets copied), in
+    /// that order.
     public func selecting(rows: [Int], name: String) -> DataSplit {
-        let features = FloatBuffer(count: rows.count * width)
-        for (position, row) in rows.enumerated() {
-            (features.pointer + position * width).update(from: self.features.pointer + row * width, count: width)
-        }
-        let selected: TargetStorage
-        switch targets {
-        case .labels(let labels):
-            selected = .labels(rows.map { labels[$0] })
-        case .values(let values, let targetWidth):
-            let copy = FloatBuffer(count: rows.count * targetWidth)
-            for (position, row) in rows.enumerated() {
-                (copy.pointer + position * targetWidth).update(from: values.pointer + row * targetWidth, count: targetWidth)
-            }
-            selected = .values(copy, width: targetWidth)
-        }
-        return DataSplit(name: name, rowCount: rows.count, width: width, features: features, targets: selected)
+        let selected = DataSplit(name: name, rowCount: rows.count, width: width, storesBytes: storesBytes,
+                                 scale: scale, targetWidth: isLabelled ? nil : targetWidth)
+        for (position, row) in rows.enumerated() { selected.copyRow(row, of: self, to: position) }
+        return selected
     }
 }

@@ -84,7 +84,7 @@ struct Bench: ParsableCommand {
         let loaded = try ExperimentLoader.load(
             path: experiment,
             overrides: ["optimizer.name=sgd", "optimizer.learning_rate=0.01", "optimizer.momentum=0",
-                        "schedule.name=constant"] + overrides)
+                        "schedule.name=constant"] + overrides + ["data.loading=\"memory\""])
         let data = try PreparedData.load(loaded)
         let processors = ProcessInfo.processInfo.activeProcessorCount
         let workerCounts = workers.flatMap(parse) ?? Array(1...processors)

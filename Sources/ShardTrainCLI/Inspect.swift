@@ -25,7 +25,7 @@ struct Inspect: ParsableCommand {
                 let checkpoint = try Checkpoint.read(from: file)
                 let state = checkpoint.state
                 var line = "checkpoint: step \(state.step), epoch \(state.epoch)"
-                line += state.position > 0 ? " (\(state.position) of \(state.order.count) rows done)" : " (not started)"
+                line += state.position > 0 ? " (\(state.position) of \(state.trainRows) rows done)" : " (not started)"
                 line += ", \(state.samplesSeen) samples seen, optimizer \(checkpoint.optimizerName) after \(checkpoint.optimizerSteps) updates"
                 if let last = state.history.last {
                     line += "; after epoch \(last.epoch): train loss \(last.trainLoss)"

@@ -33,7 +33,8 @@ final class ProgressDisplay: TrainingObserver {
             + "\(trainer.data.train.rowCount) train / "
             + (trainer.data.validation.map { "\($0.rowCount) validation / " } ?? "")
             + "\(trainer.data.test.rowCount) test samples, "
-            + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers\(resuming)")
+            + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers, "
+            + "data \(trainer.data.loading == .stream ? "streamed" : "in memory")\(resuming)")
     }
 
     func epochEnded(_ report: EpochReport, trainer: Trainer) {

@@ -17,19 +17,22 @@ final class NetworkShardWork: ShardWork {
     let shardRows: Int
     let workspaces: [Workspace]
     let isClassification: Bool
-    let split: DataSplit
     /// nil, or dropout with some rate above 0.
     let dropout: Dropout?
-    /// Set by the trainer before each step: the split rows of this mini-batch, in order.
-    var indices: ArraySlice<Int> = []
+    /// Set by the trainer before each step: the rows of this mini-batch, in order, as indices
+    /// into `split` (the split in memory, or a streaming reader's ring).
+    var split: DataSplit?
+    var indices = UnsafeBufferPointer<Int>(start: nil, count: 0)
+    /// The same rows as rows of the train split (what keys their dropout masks); equal to
+    /// `indices` in memory, not when streaming (where `indices` point into the ring).
+    var rowIdentities = UnsafeBufferPointer<Int>(start: nil, count: 0)
     var learningRate: Float = 0
     /// Set by the trainer before each step: updates applied before it (keys the dropout masks).
     var step = 0
 
-    init(network: Network, parameters: FloatBuffer, split: DataSplit, batch: MiniBatch,
+    init(network: Network, parameters: FloatBuffer, batch: MiniBatch,
          optimizer: Optimizer, shardRows: Int, workerCount: Int, isClassification: Bool,
          dropout: Dropout? = nil) {
-        self.split = split
         self.network = network
         self.parameters = parameters
         self.batch = batch
@@ -48,8 +51,7 @@ final class NetworkShardWork: ShardWork {
     func computeShard(_ shard: Int, worker: Int, gradient: UnsafeMutablePointer<Float>) -> ShardOutcome {
         let first = shard * shardRows
         let rows = min(shardRows, indices.count - first)
-        let start = indices.startIndex + first
-        batch.gather(from: split, indices: indices[start..<(start + rows)], toRow: first)
+        batch.gather(from: split!, indices: UnsafeBufferPointer(rebasing: indices[first..<(first + rows)]), toRow: first)
         let targets: Targets = isClassification
             ? .labels(UnsafePointer(batch.labels + first))
             : .values(UnsafePointer(batch.values.pointer + first * batch.targetWidth))
@@ -59,12 +61,10 @@ final class NetworkShardWork: ShardWork {
                 parameters: parameters.pointer, inputs: inputs, targets: targets, rows: rows,
                 workspace: workspaces[worker], gradient: gradient, overwrite: true)
         }
-        return indices[start..<(start + rows)].withUnsafeBufferPointer { rowIndices in
-            network.accumulateGradient(
-                parameters: parameters.pointer, inputs: inputs, targets: targets, rows: rows,
-                workspace: workspaces[worker], gradient: gradient, overwrite: true,
-                dropout: DropoutDraw(dropout: dropout, step: step, rowIndices: rowIndices.baseAddress!))
-        }
+        return network.accumulateGradient(
+            parameters: parameters.pointer, inputs: inputs, targets: targets, rows: rows,
+            workspace: workspaces[worker], gradient: gradient, overwrite: true,
+            dropout: DropoutDraw(dropout: dropout, step: step, rowIndices: rowIdentities.baseAddress! + first))
     }
 
     func update(range: Range<Int>, meanGradient: UnsafePointer<Float>) {

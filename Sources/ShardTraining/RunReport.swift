@@ -48,6 +48,15 @@ public struct RunReport: Encodable, Sendable {
     public var shardtrainVersion = ShardTrainVersion.string
     /// The commit of the git repository holding the experiment file, when there is one.
     public var gitCommit: String?
+    /// `memory` or `stream` (`data.loading` resolved), the bytes the data takes in memory
+    /// (both splits, or the readers' rings), and for a stream the times a step waited for
+    /// the reader (0 in the steady state) and the seconds it waited.
+    public var dataLoading: String
+    public var dataMemoryBytes: Int
+    public var streamWaits: Int?
+    public var streamWaitSeconds: Double?
+    /// Seconds from loading the data to the end of this process's first step.
+    public var firstStepSeconds: Double?
 
     /// The report of `trainer`'s run as it stands.
     public init(trainer: Trainer, status: Status, modelFile: String?) {
@@ -74,6 +83,14 @@ public struct RunReport: Encodable, Sendable {
         parameters = trainer.network.parameterCount
         self.modelFile = modelFile
         blasCore = BLAS.coreName
+        dataLoading = trainer.data.loading.rawValue
+        dataMemoryBytes = trainer.dataMemoryBytes
+        if let reader = trainer.trainFeed?.reader {
+            let waits = reader.waits
+            streamWaits = waits.count
+            streamWaitSeconds = waits.seconds
+        }
+        firstStepSeconds = trainer.firstStepSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -83,7 +100,9 @@ public struct RunReport: Encodable, Sendable {
         case trainLoss = "train_loss", trainAccuracy = "train_accuracy", wallSeconds = "wall_seconds"
         case samplesPerSecond = "samples_per_second", shardRows = "shard_rows", batchSize = "batch_size"
         case modelFile = "model_file", blasCore = "blas_core", shardtrainVersion = "shardtrain_version"
-        case gitCommit = "git_commit"
+        case gitCommit = "git_commit", dataLoading = "data_loading", dataMemoryBytes = "data_memory_bytes"
+        case streamWaits = "stream_waits", streamWaitSeconds = "stream_wait_seconds"
+        case firstStepSeconds = "first_step_seconds"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -115,5 +134,10 @@ public struct RunReport: Encodable, Sendable {
         try container.encode(blasCore, forKey: .blasCore)
         try container.encode(shardtrainVersion, forKey: .shardtrainVersion)
         try container.encodeIfPresent(gitCommit, forKey: .gitCommit)
+        try container.encode(dataLoading, forKey: .dataLoading)
+        try container.encode(dataMemoryBytes, forKey: .dataMemoryBytes)
+        try container.encodeIfPresent(streamWaits, forKey: .streamWaits)
+        try container.encodeIfPresent(streamWaitSeconds, forKey: .streamWaitSeconds)
+        try container.encodeIfPresent(firstStepSeconds, forKey: .firstStepSeconds)
     }
 }

@@ -48,13 +48,21 @@ extension Trainer {
             throw .badCheckpoint(path: path, reason: "its network \(checkpoint.model.network.layerSizes) differs from the experiment's \(network.layerSizes)")
         }
         let rows = data.train.rowCount
-        var seen = [Bool](repeating: false, count: rows)
-        guard checkpoint.state.order.count == rows, checkpoint.state.order.allSatisfy({ row in
-            guard (0..<rows).contains(row), !seen[row] else { return false }
-            seen[row] = true
-            return true
-        }) else {
-            throw .badCheckpoint(path: path, reason: "it was trained on \(checkpoint.state.order.count) train rows, the data file now has \(rows); use the same data file")
+        guard checkpoint.state.trainRows == rows else {
+            throw .badCheckpoint(path: path, reason: "it was trained on \(checkpoint.state.trainRows) train rows, the data file now has \(rows); use the same data file")
+        }
+        guard checkpoint.state.blockRows == 0 || checkpoint.state.blockRows == data.train.blockRows else {
+            throw .badCheckpoint(path: path, reason: "its epoch order cut the train split into blocks of \(checkpoint.state.blockRows) rows, the data file now gives \(data.train.blockRows) (its chunking changed); use the same data file")
+        }
+        if let order = checkpoint.state.legacyOrder {
+            var seen = [Bool](repeating: false, count: rows)
+            guard order.count == rows, order.allSatisfy({ row in
+                guard (0..<rows).contains(row), !seen[row] else { return false }
+                seen[row] = true
+                return true
+            }) else {
+                throw .badCheckpoint(path: path, reason: "its stored order is not a permutation of the \(rows) train rows; use the same data file")
+            }
         }
         guard checkpoint.optimizerName == experiment.optimizer.kind.rawValue else {
             throw .badCheckpoint(path: path, reason: "its optimizer state (\(checkpoint.optimizerName)) does not match optimizer.name = \(experiment.optimizer.kind.rawValue)")
@@ -73,6 +81,7 @@ extension Trainer {
         }
         parameters.copy(from: checkpoint.model.parameters)
         state = checkpoint.state
+        state.blockRows = data.train.blockRows
         generator = restored
     }
 

@@ -43,6 +43,14 @@ public final class Trainer {
     public var observers: [TrainingObserver] = []
     /// The newest checkpoint this process wrote, so a stop right after one does not write it again.
     var lastSaved: (step: Int, path: String)?
+    /// The train and test rows in order, made when the run starts (a stream starts reading
+    /// at the position the run continues from).
+    public private(set) var trainFeed: RowFeed?
+    public private(set) var validationFeed: RowFeed?
+    public private(set) var testFeed: RowFeed?
+    /// Seconds from the trainer's creation to the end of this process's first step.
+    public private(set) var firstStepSeconds: Double?
+    private let created: ContinuousClock.Instant
 
     /// A new run of `experiment` on `data`, its weights initialised from the seed.
     public init(experiment: Experiment, data: PreparedData, checkpoints: CheckpointStore? = nil) throws(ExperimentError) {
@@ -58,18 +66,20 @@ public final class Trainer {
         }
         self.experiment = experiment
         self.data = data
+        created = data.loadStarted ?? ContinuousClock.now
         self.checkpoints = checkpoints
         selection = experiment.selection
         network = data.network(for: experiment)
         bestParameters = data.validation == nil ? nil : FloatBuffer(count: network.parameterCount)
         parameters = FloatBuffer(count: network.parameterCount)
         optimizer = Optimizer(configuration: experiment.optimizer, layout: network.layout)
-        batch = MiniBatch(capacity: batchSize, split: data.train)
+        batch = MiniBatch(capacity: batchSize, width: data.train.width, targetWidth: data.train.targetWidth ?? 1,
+                          isLabelled: data.train.isLabelled)
         let processors = ProcessInfo.processInfo.activeProcessorCount
         // Documented clamp: at most one worker per row of a batch.
         workerCount = min(experiment.workers == 0 ? processors : experiment.workers, batchSize)
         work = NetworkShardWork(
-            network: network, parameters: parameters, split: data.train, batch: batch, optimizer: optimizer,
+            network: network, parameters: parameters, batch: batch, optimizer: optimizer,
             shardRows: experiment.shardRows, workerCount: workerCount, isClassification: data.isClassification,
             dropout: experiment.dropout)
         engine = DataParallelEngine(
@@ -79,7 +89,16 @@ public final class Trainer {
         generator = RandomGenerator(seed: experiment.seed)
         network.initialize(parameters, scheme: experiment.initialization ?? network.defaultInitialization,
                            generator: &generator)
-        state = TrainingState(rowCount: data.train.rowCount, generatorState: generator.state)
+        state = TrainingState(rowCount: data.train.rowCount, blockRows: data.train.blockRows,
+                              generatorState: generator.state)
+    }
+
+    /// Bytes the data takes in memory: both splits when loaded, else the readers' rings.
+    public var dataMemoryBytes: Int {
+        if data.loading == .memory {
+            return data.train.memoryBytes + data.test.memoryBytes + (data.validation?.memoryBytes ?? 0)
+        }
+        return [trainFeed, validationFeed, testFeed].compactMap { $0?.reader?.memoryBytes }.reduce(0, +)
     }
 
     public var stepsPerEpoch: Int {
@@ -106,6 +125,7 @@ public final class Trainer {
         defer { callersMode.restore() }
         let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
         let rowCount = data.train.rowCount
+        let feed = try makeFeeds().train
         var timer = RunTimer(state: state)
         while state.epoch <= experiment.epochs && !selection.shouldStop(state.history) {
             let epochStart = timer.now
@@ -113,7 +133,18 @@ public final class Trainer {
             if state.position == 0 { beginEpoch() }
             while state.position < rowCount {
                 let rows = min(experiment.batchSize, rowCount - state.position)
-                try trainStep(rows: rows, learningRate: schedule.rate(atStep: state.step))
+                let positions = state.position..<(state.position + rows)
+                if let legacy = state.legacyOrder {
+                    try legacy[positions].withUnsafeBufferPointer { indices in
+                        try trainStep(indices: indices, rows: indices, from: data.trainSplit!,
+                                      learningRate: schedule.rate(atStep: state.step))
+                    }
+                } else {
+                    let indices = try feed.indices(pass: state.epoch - 1, positions: positions)
+                    try trainStep(indices: indices, rows: feed.rowIdentities, from: feed.storage,
+                                  learningRate: schedule.rate(atStep: state.step))
+                }
+                if firstStepSeconds == nil { firstStepSeconds = (ContinuousClock.now - created).totalSeconds }
                 for observer in observers { observer.stepEnded(self) }
                 if let every = checkpoints?.everySteps, every > 0, state.step % every == 0, state.position < rowCount {
                     try saveCheckpoint(timer: &timer)
@@ -148,8 +179,8 @@ public final class Trainer {
         let best = selection.best(state.history)
         let chosen = best ?? last
         let weights = best == nil ? parameters : bestParameters!
-        let test = chosen.testLoss.map { Evaluator.Result(loss: $0, accuracy: chosen.testAccuracy) }
-            ?? evaluator.evaluate(parameters: weights, on: data.test)
+        let test = try chosen.testLoss.map { Evaluator.Result(loss: $0, accuracy: chosen.testAccuracy) }
+            ?? evaluator.evaluate(parameters: weights, feed: makeFeeds().test)
         modelTest = test
         var metrics = ModelFile.metrics(of: chosen)
         metrics["test_loss"] = test.loss
@@ -157,16 +188,37 @@ public final class Trainer {
         try modelFile(parameters: weights).write(to: modelPath, metrics: metrics)
     }
 
-    /// Shuffles the order for a new epoch and clears its sums.
+    /// Clears the sums of a new epoch (its order is `EpochOrder`'s, a function of the epoch).
     private func beginEpoch() {
-        generator.shuffle(&state.order)
         state.epochLossSum = 0
         state.epochCorrect = 0
     }
 
-    /// One update from the next `rows` rows of the epoch's order; the position and sums advance.
-    private func trainStep(rows: Int, learningRate: Float) throws(TrainingError) {
-        let sums = step(indices: state.order[state.position..<(state.position + rows)], learningRate: learningRate)
+    /// The feeds of this run's train, validation and test rows, made once; a stream reads ahead
+    /// from the run's position.
+    private func makeFeeds() throws -> (train: RowFeed, validation: RowFeed?, test: RowFeed) {
+        if let trainFeed, let testFeed { return (trainFeed, validationFeed, testFeed) }
+        if state.legacyOrder != nil, data.trainSplit == nil {
+            throw CheckpointError.badCheckpoint(
+                path: checkpoints?.runDirectory ?? "checkpoint",
+                reason: "it was written by a version that stored the epoch's order (format 1 or 2) mid-epoch, and only memory loading can replay that order; resume with --set data.loading=memory")
+        }
+        let train = try data.trainFeed(experiment, maxRows: experiment.batchSize, epoch: state.epoch, position: state.position)
+        let test = try data.evaluationFeed(data.test, split: data.testSplit, maxRows: Evaluator.chunkRows)
+        validationFeed = try data.validation.map { (layout) throws(DataError) in
+            try data.evaluationFeed(layout, split: data.validationSplit, maxRows: Evaluator.chunkRows)
+        }
+        trainFeed = train
+        testFeed = test
+        return (train, validationFeed, test)
+    }
+
+    /// One update from the rows `indices` of `split` (the next positions of the epoch); the
+    /// position and sums advance.
+    private func trainStep(indices: UnsafeBufferPointer<Int>, rows identities: UnsafeBufferPointer<Int>,
+                           from split: DataSplit, learningRate: Float) throws(TrainingError) {
+        let rows = indices.count
+        let sums = step(indices: indices, rows: identities, from: split, learningRate: learningRate)
         guard sums.lossSum.isFinite else {
             throw .diverged(step: state.step + 1, epoch: state.epoch, loss: sums.lossSum / Double(rows),
                             learningRate: learningRate)
@@ -182,15 +234,16 @@ public final class Trainer {
     /// recorded; keeps the weights when the epoch is the best so far; records it in the
     /// history. The evaluation's time is not training time.
     private func evaluateEpoch(learningRate: Float, started: ContinuousClock.Instant,
-                               timer: inout RunTimer) throws(TrainingError) -> EpochRecord {
+                               timer: inout RunTimer) throws -> EpochRecord {
         guard parameters.isFinite else {
-            throw .diverged(step: state.step, epoch: state.epoch, loss: .nan, learningRate: learningRate)
+            throw TrainingError.diverged(step: state.step, epoch: state.epoch, loss: .nan, learningRate: learningRate)
         }
-        let validation = data.validation.map { evaluator.evaluate(parameters: parameters, on: $0) }
-        let test = experiment.testEveryEpoch ? evaluator.evaluate(parameters: parameters, on: data.test) : nil
+        let feeds = try makeFeeds()
+        let validation = try feeds.validation.map { (feed) throws(DataError) in try evaluator.evaluate(parameters: parameters, feed: feed) }
+        let test = experiment.testEveryEpoch ? try evaluator.evaluate(parameters: parameters, feed: feeds.test) : nil
         timer.skip()
         for loss in [validation?.loss, test?.loss].compactMap({ $0 }) where !loss.isFinite {
-            throw .diverged(step: state.step, epoch: state.epoch, loss: loss, learningRate: learningRate)
+            throw TrainingError.diverged(step: state.step, epoch: state.epoch, loss: loss, learningRate: learningRate)
         }
         let count = Double(data.train.rowCount)
         let record = EpochRecord(
@@ -205,6 +258,7 @@ public final class Trainer {
         if let bestParameters, selection.standing(state.history).best == state.history.count - 1 {
             bestParameters.copy(from: parameters)
         }
+        state.legacyOrder = nil
         return record
     }
 
@@ -217,25 +271,41 @@ public final class Trainer {
                                         runDirectory: checkpoints?.runDirectory ?? "")
     }
 
-    /// One update from the train rows `indices`: gradients on all workers, the fixed-order
-    /// average, the optimizer. A non-finite loss leaves the weights untouched.
+    /// One update from the rows `indices` of `split`, which are the train rows `rows` (what
+    /// keys their dropout masks; the same as `indices` when `split` is the train split in
+    /// memory): gradients on all workers, the fixed-order average, the optimizer. A non-finite
+    /// loss leaves the weights untouched.
     @discardableResult
-    public func step(indices: ArraySlice<Int>, learningRate: Float) -> ShardOutcome {
+    public func step(indices: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int>, from split: DataSplit,
+                     learningRate: Float) -> ShardOutcome {
+        work.split = split
         work.indices = indices
+        work.rowIdentities = rows
         work.learningRate = learningRate
         work.step = state.step
         let sums = engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count)
         if sums.lossSum.isFinite { optimizer.finishStep() }
-        work.indices = []  // hold no reference to the order, so shuffling it never copies
+        work.indices = UnsafeBufferPointer(start: nil, count: 0)
         return sums
     }
 
+    /// One update from the train rows `indices` (memory loading: rows of the split).
+    @discardableResult
+    public func step(indices: ArraySlice<Int>, learningRate: Float) -> ShardOutcome {
+        precondition(data.trainSplit != nil, "Trainer.step(indices:) needs the train split in memory (data.loading = memory)")
+        return indices.withUnsafeBufferPointer { step(indices: $0, rows: $0, from: data.trainSplit!, learningRate: learningRate) }
+    }
+
     /// The mean gradient of the train rows `indices` into `gradient`, without an update;
-    /// returns the batch's loss sum and correct count.
+    /// returns the batch's loss sum and correct count (memory loading).
     func computeGradient(indices: ArraySlice<Int>) -> ShardOutcome {
-        work.indices = indices
-        defer { work.indices = [] }
-        return engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count,
-                           applyUpdate: false)
+        indices.withUnsafeBufferPointer { pointer in
+            work.split = data.trainSplit
+            work.indices = pointer
+            work.rowIdentities = pointer
+            defer { work.indices = UnsafeBufferPointer(start: nil, count: 0) }
+            return engine.step(shardCount: work.shardCount(rows: pointer.count), rowCount: pointer.count,
+                               applyUpdate: false)
+        }
     }
 }

@@ -55,3 +55,34 @@ public func writeBlobs(trainRows: Int = 300, testRows: Int = 90, seed: UInt64 = 
     }
     return path
 }
+
+/// A learnable uint8 image-like dataset: `classes` prototypes of `width` bytes plus noise,
+/// stored chunked (`chunkRows` rows per chunk, compressed) as `shardtrain import` writes it.
+/// With width 784 and 32-row chunks, the epoch order's blocks are 352 rows.
+public func writeByteImages(trainRows: Int = 2400, testRows: Int = 300, width: Int = 784, classes: Int = 3,
+                            chunkRows: Int = 32, seed: UInt64 = 11) throws -> String {
+    let path = temporaryPath("images.h5")
+    var generator = RandomGenerator(seed: seed)
+    let prototypes = (0..<classes).map { _ in (0..<width).map { _ in Double(generator.nextIndex(below: 200)) } }
+    let file = try HDF5File.create(path)
+    try file.root.setAttribute("classes", (0..<classes).map { "class \($0)" })
+    for (split, rows) in [("train", trainRows), ("test", testRows)] {
+        let group = try file.root.createGroup(split)
+        var x: [UInt8] = [], y: [UInt8] = []
+        x.reserveCapacity(rows * width)
+        for _ in 0..<rows {
+            let label = generator.nextIndex(below: classes)
+            y.append(UInt8(label))
+            for column in 0..<width {
+                let value = prototypes[label][column] + 40 * generator.nextGaussian()
+                x.append(UInt8(max(0, min(255, value.rounded()))))
+            }
+        }
+        let dataset = try group.createDataset("x", shape: [rows, width], values: x, chunks: [chunkRows, width],
+                                              deflateLevel: 1)
+        try dataset.setAttribute("scale", 1.0 / 255.0)
+        try group.createDataset("y", shape: [rows], values: y, chunks: [4096], deflateLevel: 1)
+    }
+    try file.flush()
+    return path
+}

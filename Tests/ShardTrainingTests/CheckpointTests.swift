@@ -87,7 +87,10 @@ struct CheckpointTests {
         #expect(try root.integerAttribute("version") == Checkpoint.version)
         #expect(try root.group("model/dense0").dataset("weight").shape == [4, 16])
         #expect(try root.group("optimizer/first_moment/dense1").dataset("bias").shape == [8])
-        #expect(try root.group("training").dataset("order").shape == [300])
+        // Format 2 stores no order table: the order is a function of (seed, epoch, rows, blocks).
+        #expect(!(try root.group("training")).contains("order"))
+        #expect(try root.group("training").integerAttribute("train_rows") == 300)
+        #expect(try root.group("training").integerAttribute("block_rows") == 300)
         #expect(try root.group("metrics").dataset("test_accuracy").shape == [1])
     }
 

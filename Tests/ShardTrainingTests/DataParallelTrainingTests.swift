@@ -36,12 +36,13 @@ struct DataParallelTrainingTests {
         // with the rows copied here from the data split itself (not from the engine's batch,
         // which the engine's own workers fill).
         let network = trainer.network
-        let split = trainer.data.train
+        let split = try #require(trainer.data.trainSplit)
         let labels = try #require(split.labels)
+        let splitFeatures = split.features
         var features = [Float]()
         var rowLabels = [Int32]()
         for row in indices {
-            features += UnsafeBufferPointer(start: split.features.pointer + row * split.width, count: split.width)
+            features += UnsafeBufferPointer(start: splitFeatures.pointer + row * split.width, count: split.width)
             rowLabels.append(labels[row])
         }
         let whole = FloatBuffer(count: network.parameterCount)

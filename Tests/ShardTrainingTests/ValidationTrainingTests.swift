@@ -56,12 +56,12 @@ struct ValidationTrainingTests {
         let setup = try experiment(path, ["data.validation_fraction=0.15"])
         let data = try PreparedData.load(setup)
         func rows(_ split: DataSplit) -> [Int] { (0..<split.rowCount).map { Int(split.features[$0 * 2]) } }
-        let validation = rows(data.validation!), train = rows(data.train)
+        let validation = rows(data.validationSplit!), train = rows(data.trainSplit!)
         #expect(validation.count == 30 && train.count == 170)
         #expect(Set(validation).isDisjoint(with: train))
         #expect(Set(validation).union(train) == Set(0..<200))
         #expect(validation == data.heldOutRows)
-        #expect(data.validation!.labels == validation.map { Int32($0 % 2) })
+        #expect(data.validationSplit!.labels == validation.map { Int32($0 % 2) })
         // Another load (a resume, another worker count) holds out the same rows.
         #expect(try PreparedData.load(try experiment(path, ["data.validation_fraction=0.15", "training.workers=3"])).heldOutRows
                 == validation)
@@ -113,7 +113,7 @@ struct ValidationTrainingTests {
         // The model file holds the best epoch's weights, and its test figures are that epoch's.
         #expect(summary.testLoss == best.testLoss && summary.testAccuracy == best.testAccuracy)
         let model = try ModelFile.read(from: modelFile)
-        #expect(try Evaluator(network: run.network).evaluate(parameters: model.parameters, on: run.data.test).loss
+        #expect(try Evaluator(network: run.network).evaluate(parameters: model.parameters, on: run.data.testSplit!).loss
                 == best.testLoss)
         // The report's best is the same epoch; the kept best checkpoint is that epoch's.
         #expect(summary.best == best && summary.bestEpoch == best.epoch && !summary.stoppedEarly)

@@ -1,0 +1,79 @@
+/// What a split of a dataset file holds, checked, with nothing read but its labels' range:
+/// enough to choose memory or streaming, to size a reader, and to cut the split into the
+/// blocks of rows its epoch order permutes.
+public struct SplitLayout: Sendable, Equatable {
+    public enum FeatureKind: Sendable, Equatable {
+        case uint8, float32, float64
+        /// Bytes per value as stored in the file.
+        public var bytes: Int {
+            switch self {
+            case .uint8: 1
+            case .float32: 4
+            case .float64: 8
+            }
+        }
+    }
+
+    public let file: String
+    public let split: String
+    public let featuresName: String
+    public let targetsName: String
+    public let rowCount: Int
+    public let width: Int
+    public let featureKind: FeatureKind
+    /// uint8 features: the factor to floats.
+    public let scale: Double
+    /// nil for integer labels; the number of float targets per row otherwise.
+    public let targetWidth: Int?
+    /// Integer labels: the largest label + 1.
+    public let labelLimit: Int?
+    /// Rows per block of the epoch order and per read of a streaming reader.
+    public let blockRows: Int
+    /// The features' chunk shape, nil when contiguous.
+    public let featureChunks: [Int]?
+
+    public var isLabelled: Bool { targetWidth == nil }
+
+    /// The layout of `rowCount` rows of this split (rows held out for validation, or the
+    /// held-out rows themselves), named `name`: the same kinds, blocks and chunks.
+    public func subset(rowCount: Int, name: String) -> SplitLayout {
+        SplitLayout(file: file, split: name, featuresName: featuresName, targetsName: targetsName,
+                    rowCount: rowCount, width: width, featureKind: featureKind, scale: scale,
+                    targetWidth: targetWidth, labelLimit: labelLimit, blockRows: max(1, min(blockRows, rowCount)),
+                    featureChunks: featureChunks)
+    }
+
+    /// Bytes one row takes in memory: features as stored (uint8 stays uint8, float64 becomes
+    /// float32) and its label or targets.
+    public var memoryRowBytes: Int {
+        width * (featureKind == .uint8 ? 1 : 4) + 4 * (targetWidth ?? 1)
+    }
+
+    /// Bytes the whole split takes in memory.
+    public var memoryBytes: Int { rowCount * memoryRowBytes }
+
+    /// Rows per block: the file's chunks of rows, as many as make at least 256 KiB, so each
+    /// read decompresses every chunk it touches once and no read is tiny; a contiguous file
+    /// in blocks of about 1 MiB. The epoch order depends on it, and through it on the file
+    /// alone, never on how the file is read.
+    static func blockRows(chunkRows: Int?, rowBytes: Int, rowCount: Int) -> Int {
+        let rows: Int
+        if let chunkRows, chunkRows > 0 {
+            let chunkBytes = max(1, chunkRows * rowBytes)
+            rows = chunkRows * (((256 << 10) + chunkBytes - 1) / chunkBytes)
+        } else {
+            rows = (1 << 20) / max(rowBytes, 1)
+        }
+        return max(1, min(rows, rowCount))
+    }
+
+    /// A chunk cache that holds every chunk one block of rows touches, twice over (a block
+    /// may start inside a chunk when rows are held out).
+    public var chunkCacheBytes: Int {
+        guard let chunks = featureChunks, !chunks.isEmpty else { return 1 << 20 }
+        let chunkBytes = chunks.reduce(featureKind.bytes, *)
+        let rowChunks = (blockRows + chunks[0] - 1) / chunks[0] + 1
+        let columnChunks = (width + max(1, chunks.dropFirst().reduce(1, *)) - 1) / max(1, chunks.dropFirst().reduce(1, *))
+        return max(1 << 20, rowChunks * columnChunks * chunkBytes)
+    }
+}
