@@ -79,15 +79,15 @@ public final class RowFeed: @unchecked Sendable {
         indexBuffer = ElementBuffer(count: maxRows, repeating: 0)
         rowBuffer = reader == nil ? indexBuffer : ElementBuffer(count: maxRows, repeating: 0)
         order = recipe.order(pass: 0)
-        let cacheCount = Self.windowsPerCall(maxRows: maxRows, windowRows: recipe.actualWindowRows)
+        let cacheCount = Self.windowsPerCall(maxRows: maxRows, recipe: recipe)
         cachedTickets = Array(repeating: -1, count: cacheCount)
         cachedTables = Array(repeating: [], count: cacheCount)
         cachedOffsets = Array(repeating: 0, count: cacheCount)
     }
 
-    /// Windows one call may touch.
-    static func windowsPerCall(maxRows: Int, windowRows: Int) -> Int {
-        (maxRows + windowRows - 1) / windowRows + 1
+    /// Windows one call may touch (a call never spans two passes).
+    static func windowsPerCall(maxRows: Int, recipe: OrderRecipe) -> Int {
+        min((maxRows + recipe.actualWindowRows - 1) / recipe.actualWindowRows + 1, recipe.windowCount)
     }
 
     public var isStreaming: Bool { reader != nil }

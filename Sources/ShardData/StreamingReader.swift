@@ -35,11 +35,13 @@ public final class StreamingReader: @unchecked Sendable {
 
     /// Reads `layout`'s split in `recipe`'s order; enough slots for `maxRows` rows per call
     /// plus one window read ahead. `firstTicket` is where reading starts.
+    /// `endTicket`: no window from it on is read (the run's last epoch ends there).
     public init(layout: SplitLayout, file: DatasetFile, recipe: OrderRecipe, maxRows: Int,
-                labelLimit: Int, firstTicket: Int = 0) throws(DataError) {
+                labelLimit: Int, firstTicket: Int = 0, endTicket: Int = .max) throws(DataError) {
         self.recipe = recipe
-        windowRows = recipe.actualWindowRows
-        slotCount = RowFeed.windowsPerCall(maxRows: maxRows, windowRows: windowRows) + 1
+        // A slot never holds more than the split: a small split is one window a pass.
+        windowRows = min(recipe.actualWindowRows, recipe.rowCount)
+        slotCount = RowFeed.windowsPerCall(maxRows: maxRows, recipe: recipe) + 1
         let storesBytes = layout.featureKind == .uint8
         ring = DataSplit(name: layout.split, rowCount: slotCount * windowRows, width: layout.width,
                          storesBytes: storesBytes, scale: layout.scale, targetWidth: layout.targetWidth)
@@ -48,15 +50,24 @@ public final class StreamingReader: @unchecked Sendable {
         memoryBytes = (slotCount * windowRows + layout.blockRows) * layout.memoryRowBytes + layout.chunkCacheBytes
         let blockReader = try SplitBlockReader(layout: layout, file: file, chunkCacheBytes: layout.chunkCacheBytes)
         blockReader.labelLimit = labelLimit
-        state = SharedState(slotCount: slotCount, base: firstTicket)
+        state = SharedState(slotCount: slotCount, base: firstTicket, endTicket: endTicket)
         let work = ReaderWork(state: state, reader: blockReader, recipe: recipe, ring: ring, staging: staging,
                               windowRows: windowRows)
-        thread = Thread { work.run() }
+        let state = state
+        thread = Thread {
+            work.run()
+            state.finished.signal()
+        }
         thread.name = "shardtrain-reader-\(layout.split)"
         thread.start()
     }
 
-    deinit { state.stop() }
+    /// Stops the thread and waits for it, so its HDF5 handles close before the owner goes on
+    /// (HDF5 shuts down when the process exits; a handle closed after that is an error).
+    deinit {
+        state.stop()
+        state.finished.wait()
+    }
 
     /// The ring row where ticket `ticket`'s window starts, once it is fully read; waits for
     /// it if need be. Throws the error reading it met.
@@ -84,10 +95,14 @@ private final class SharedState: @unchecked Sendable {
     var stopping = false
     var waitCount = 0
     var waitSeconds = 0.0
+    let endTicket: Int
+    /// Signalled when the thread has ended (its handles released).
+    let finished = DispatchSemaphore(value: 0)
 
-    init(slotCount: Int, base: Int) {
+    init(slotCount: Int, base: Int, endTicket: Int) {
         self.slotCount = slotCount
         self.base = base
+        self.endTicket = endTicket
         slotTicket = Array(repeating: -1, count: slotCount)
         slotReady = Array(repeating: false, count: slotCount)
         slotError = Array(repeating: nil, count: slotCount)
@@ -141,7 +156,7 @@ private final class SharedState: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !stopping {
-            for ticket in base..<(base + slotCount) where slotTicket[ticket % slotCount] != ticket {
+            for ticket in base..<min(base + slotCount, max(base, endTicket)) where slotTicket[ticket % slotCount] != ticket {
                 let slot = ticket % slotCount
                 slotTicket[slot] = ticket
                 slotReady[slot] = false

@@ -162,7 +162,8 @@ public struct PreparedData: Sendable {
         if let trainSplit { return RowFeed(recipe: recipe, split: trainSplit, maxRows: maxRows) }
         let first = (epoch - 1) * recipe.windowCount + position / recipe.actualWindowRows
         return RowFeed(reader: try StreamingReader(layout: train, file: file, recipe: recipe, maxRows: maxRows,
-                                                   labelLimit: outputWidth, firstTicket: first),
+                                                   labelLimit: outputWidth, firstTicket: first,
+                                                   endTicket: experiment.epochs * recipe.windowCount),
                        maxRows: maxRows)
     }
 
