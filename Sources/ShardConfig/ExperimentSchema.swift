@@ -104,7 +104,7 @@ public enum Keys {
         changeableOnResume: true)
     public static let shuffleWindow = ExperimentKey<Int>(
         "data.shuffle_window", 65_536, range: ">= 1", { $0 >= 1 },
-        "rows shuffled together (whole blocks of about 1 MB of rows, at least one); each epoch permutes the blocks, then shuffles rows within each window. A stream holds about 3 windows in memory. The default shuffles Fashion-MNIST whole")
+        "rows shuffled together, in whole blocks (the file's chunks of rows, at least 256 KB; about 1 MB of rows when not chunked), at least one: each epoch permutes the blocks, then shuffles rows within each window. A stream holds about 3 windows in memory. The default shuffles Fashion-MNIST whole")
 
     // MARK: model
     public static let hidden = ExperimentKey<[Int]>(

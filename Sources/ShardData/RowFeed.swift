@@ -108,14 +108,15 @@ public final class RowFeed: @unchecked Sendable {
         let windowRows = recipe.actualWindowRows
         let windowCount = recipe.windowCount
         let firstTicket = pass * windowCount + positions.lowerBound / windowRows
-        if firstTicket < lastFirstTicket {
-            // Going back (a restart): nothing cached can be trusted.
-            for index in cachedTickets.indices { cachedTickets[index] = -1 }
-        }
-        lastFirstTicket = firstTicket
-        if let reader, !positions.isEmpty {
-            // Everything before this call's first window is done with: the reader may reuse it.
-            reader.release(below: pass * windowCount + positions.lowerBound / windowRows)
+        if firstTicket != lastFirstTicket {
+            if firstTicket < lastFirstTicket {
+                // Going back (a restart): nothing cached can be trusted.
+                for index in cachedTickets.indices { cachedTickets[index] = -1 }
+            }
+            // Everything before this call's first window is done with: the reader may reuse
+            // it. (Only when a window is left behind, so a step inside one takes no lock.)
+            reader?.release(below: firstTicket)
+            lastFirstTicket = firstTicket
         }
         var position = positions.lowerBound
         var out = 0

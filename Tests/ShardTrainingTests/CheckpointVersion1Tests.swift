@@ -21,7 +21,7 @@ struct CheckpointVersion1Tests {
 
         let experiment = try ExperimentLoader.load(
             text: start.model.experimentTOML, name: "v1", source: "test",
-            overrides: ["data.path=\"\(folder)/v1-blobs.h5\""])
+            overrides: ["data.path=\"\(folder)/v1-blobs.h5\"", "output.model=\"\(temporaryPath("model.h5"))\""])
         let trainer = try Trainer(experiment: experiment, data: try PreparedData.load(experiment))
         try trainer.restore(from: start)
         _ = try trainer.run()

@@ -17,7 +17,8 @@ struct StreamingTests {
             text: "", name: "stream", source: "test",
             overrides: ["data.path=\"\(try Self.data.get())\"", "model.hidden=[16]", "optimizer.name=momentum",
                         "optimizer.learning_rate=0.05", "training.batch_size=32", "training.epochs=2",
-                        "training.shard_rows=8", "data.shuffle_window=400"] + overrides)
+                        "training.shard_rows=8", "data.shuffle_window=400",
+                        "output.model=\"\(temporaryPath("model.h5"))\""] + overrides)
         return try Trainer(experiment: experiment, data: try PreparedData.load(experiment),
                            checkpoints: runDirectory.map { CheckpointStore(runDirectory: $0, experiment: experiment) })
     }
@@ -84,7 +85,8 @@ struct StreamingTests {
         let experiment = try ExperimentLoader.load(
             text: "", name: "stream", source: "test",
             overrides: ["data.path=\"\(copy)\"", "model.hidden=[16]", "training.batch_size=32",
-                        "training.epochs=1", "data.shuffle_window=400", "data.loading=\"stream\""])
+                        "training.epochs=1", "data.shuffle_window=400", "data.loading=\"stream\"",
+                        "output.model=\"\(temporaryPath("model.h5"))\""])
         let trainer = try Trainer(experiment: experiment, data: try PreparedData.load(experiment))
         _ = RecordingObserver(trainer) { trainer in
             if trainer.state.step == 2 { truncate(copy, 200_000) }
