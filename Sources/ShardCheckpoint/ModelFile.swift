@@ -84,29 +84,84 @@ public struct ModelFile {
         }
     }
 
-    public static func read(from path: String) throws -> ModelFile {
-        try read(root: try HDF5File.open(path).root, path: path)
+    /// Reads and verifies a model file or a checkpoint (whose checksum is then verified too):
+    /// its format and version, its architecture, every weight's shape, and that every weight
+    /// is finite. Any problem is a `badModelFile` (or `badCheckpoint`) naming the file.
+    public static func read(from path: String) throws(CheckpointError) -> ModelFile {
+        if let problem = fileProblem(path) { throw .badModelFile(path: path, reason: "it \(problem)") }
+        let format: String?
+        do {
+            let root = try HDF5File.open(path).root
+            format = root.hasAttribute("format") ? try? root.stringAttribute("format") : nil
+            if format == Self.format { return try read(root: root, path: path) }
+        } catch let error as CheckpointError {
+            throw error
+        } catch {
+            throw .badModelFile(path: path, reason: "\(error)")
+        }
+        guard format == Checkpoint.format else {
+            throw .badModelFile(path: path, reason: "no 'format' attribute \"\(Self.format)\" at the root; was it written by `shardtrain train`?")
+        }
+        return try Checkpoint.read(from: path).model
     }
+
+    /// The largest layer width a model file may declare (a crafted file must not make the
+    /// reader allocate without bound).
+    static let maximumWidth = 1 << 24
 
     /// The model in an open file's root (checkpoints read theirs this way too).
     static func read(root: HDF5Group, path: String) throws -> ModelFile {
-        guard root.hasAttribute("format"),
-              let format = try? root.stringAttribute("format"),
-              format == Self.format || format == "shardtrain-checkpoint"
-        else {
-            throw CheckpointError.badModelFile(path: path, reason: "no 'format' attribute \"\(Self.format)\" at the root; was it written by `shardtrain train`?")
+        func attribute(_ name: String) throws(CheckpointError) -> String {
+            guard root.hasAttribute(name), let value = try? root.stringAttribute(name) else {
+                throw .badModelFile(path: path, reason: "the root attribute '\(name)' is missing or not a string")
+            }
+            return value
         }
-        let sizes = try root.integerArrayAttribute("layer_sizes").map(Int.init)
-        guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }),
-              let hidden = Activation(rawValue: try root.stringAttribute("hidden_activation")),
-              let output = Activation(rawValue: try root.stringAttribute("output_activation")),
-              let loss = Loss(rawValue: try root.stringAttribute("loss"))
-        else {
-            throw CheckpointError.badModelFile(path: path, reason: "the architecture attributes are missing or invalid")
+        let version = root.hasAttribute("version") ? try? root.integerAttribute("version") : nil
+        let format = try attribute("format")
+        guard format == Self.format || format == Checkpoint.format else {
+            throw CheckpointError.badModelFile(path: path, reason: "its 'format' attribute is \"\(format)\", not \"\(Self.format)\"; was it written by `shardtrain train`?")
+        }
+        guard let version, version == Self.version else {
+            throw CheckpointError.badModelFile(path: path, reason: "format version \(version.map(String.init) ?? "missing"); this ShardTrain reads version \(Self.version)")
+        }
+        guard root.hasAttribute("layer_sizes"), let sizes = try? root.integerArrayAttribute("layer_sizes").map(Int.init) else {
+            throw CheckpointError.badModelFile(path: path, reason: "the root attribute 'layer_sizes' is missing or not integers")
+        }
+        guard sizes.count >= 2, sizes.allSatisfy({ (1...maximumWidth).contains($0) }) else {
+            throw CheckpointError.badModelFile(path: path, reason: "'layer_sizes' \(sizes) needs at least two widths, each 1 ... \(maximumWidth)")
+        }
+        let hiddenName = try attribute("hidden_activation"), outputName = try attribute("output_activation")
+        let lossName = try attribute("loss")
+        guard let hidden = Activation(rawValue: hiddenName) else {
+            throw CheckpointError.badModelFile(path: path, reason: "'hidden_activation' is \"\(hiddenName)\", not one of \(Activation.allCases.map(\.rawValue))")
+        }
+        guard let output = Activation(rawValue: outputName) else {
+            throw CheckpointError.badModelFile(path: path, reason: "'output_activation' is \"\(outputName)\", not one of \(Activation.allCases.map(\.rawValue))")
+        }
+        guard let loss = Loss(rawValue: lossName) else {
+            throw CheckpointError.badModelFile(path: path, reason: "'loss' is \"\(lossName)\", not one of \(Loss.allCases.map(\.rawValue))")
+        }
+        // The parameter count without overflow, and within the machine, before allocating it.
+        var count = 0
+        for (inputs, outputs) in zip(sizes, sizes.dropFirst()) {
+            let (weights, overflow) = inputs.multipliedReportingOverflow(by: outputs)
+            let (sum, overflowSum) = count.addingReportingOverflow(weights + outputs)
+            guard !overflow, !overflowSum else {
+                throw CheckpointError.badModelFile(path: path, reason: "'layer_sizes' \(sizes) describe more parameters than memory can hold")
+            }
+            count = sum
+        }
+        guard let bytes = Memory.bytes(count, each: 4), bytes <= Memory.physicalBytes / 2 else {
+            throw CheckpointError.badModelFile(path: path, reason: "'layer_sizes' \(sizes) describe \(count) parameters, more than this machine's memory can hold")
         }
         let network = Network(layerSizes: sizes, hiddenActivation: hidden, loss: loss, outputActivation: output)
         let parameters = FloatBuffer(count: network.parameterCount)
         try readParameters(from: try root.group("model"), layout: network.layout, into: parameters, path: path)
+        if let index = (0..<parameters.count).first(where: { !parameters[$0].isFinite }),
+           let entry = network.layout.entries.first(where: { $0.range.contains(index) }) {
+            throw CheckpointError.badModelFile(path: path, reason: "/model/\(entry.layer)/\(entry.kind) holds \(parameters[index]) at element \(index - entry.offset); a model's weights must be finite")
+        }
         let classNames = root.hasAttribute("classes") ? try root.stringArrayAttribute("classes") : nil
         return ModelFile(network: network, parameters: parameters,
                          experimentTOML: (try? root.stringAttribute("experiment")) ?? "",

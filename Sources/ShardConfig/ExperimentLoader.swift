@@ -34,6 +34,7 @@ public enum ExperimentLoader {
             values[key] = try checkedValue(key: key, value: value, source: "--set")
         }
         var experiment = Experiment(name: name, values: values)
+        try checkTogether(experiment, source: source)
         experiment.resolveShardRows(processors: processors)
         return experiment
     }
@@ -77,6 +78,15 @@ public enum ExperimentLoader {
                                 reason: "use \(spec.range)")
         }
         return converted
+    }
+
+    /// Keys whose ranges depend on each other.
+    private static func checkTogether(_ experiment: Experiment, source: String) throws(ExperimentError) {
+        let minimum = experiment[Keys.minimumLearningRate], rate = experiment[Keys.learningRate]
+        if experiment[Keys.scheduleName] == "cosine", minimum > rate {
+            throw .invalidValue(source: source, key: Keys.minimumLearningRate.name, value: String(minimum),
+                                reason: "it is above optimizer.learning_rate (\(rate)); the cosine schedule decays from the rate down to this minimum")
+        }
     }
 
     private static func article(_ noun: String) -> String {

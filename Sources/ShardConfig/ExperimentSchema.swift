@@ -85,7 +85,8 @@ public enum Keys {
 
     // MARK: model
     public static let hidden = ExperimentKey<[Int]>(
-        "model.hidden", [256, 128], range: "widths >= 1", { $0.allSatisfy { $0 > 0 } },
+        "model.hidden", [256, 128], range: "widths 1 ... 16777216, at most 1000 layers",
+        { $0.count <= 1000 && $0.allSatisfy { (1...(1 << 24)).contains($0) } },
         "hidden layer widths; `[]` for a linear model")
     static let activationNames = oneOf(Activation.allCases.map(\.rawValue))
     public static let activation = ExperimentKey<String>(
@@ -126,10 +127,10 @@ public enum Keys {
     public static let scheduleName = ExperimentKey<String>(
         "schedule.name", "constant", range: scheduleNames.0, scheduleNames.1, "the learning-rate schedule")
     public static let warmupSteps = ExperimentKey<Int>(
-        "schedule.warmup_steps", 0, range: ">= 0", { $0 >= 0 },
+        "schedule.warmup_steps", 0, range: "0 ... 2147483647", { (0...Int(Int32.max)).contains($0) },
         "linear warm-up from lr/warmup to lr over this many updates")
     public static let stepEpochs = ExperimentKey<Int>(
-        "schedule.step_epochs", 10, range: ">= 1", { $0 >= 1 },
+        "schedule.step_epochs", 10, range: "1 ... 1000000", { (1...1_000_000).contains($0) },
         "`step`: multiply the rate by `gamma` every this many epochs")
     public static let gamma = ExperimentKey<Double>(
         "schedule.gamma", 0.1, range: "(0, 1]", { $0 > 0 && $0 <= 1 }, "`step`: the factor")

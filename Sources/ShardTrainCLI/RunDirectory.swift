@@ -148,16 +148,21 @@ final class RunDirectory: TrainingObserver {
     }
 
     /// True when the directory holds a run (checkpoints, a summary, or metrics).
+    /// Any file a run writes counts, model.h5 included: a folder holding a model that is not
+    /// a run's is not overwritten without --force either.
     var holdsARun: Bool {
         let manager = FileManager.default
         let checkpoints = (try? manager.contentsOfDirectory(atPath: "\(path)/checkpoints")) ?? []
-        return checkpoints.contains { $0.hasPrefix("step-") } || manager.fileExists(atPath: summaryPath)
-            || manager.fileExists(atPath: metricsPath)
+        return checkpoints.contains { $0.hasPrefix("step-") }
+            || Self.runFiles.contains { manager.fileExists(atPath: "\(path)/\($0)") }
     }
+
+    /// What a run leaves in its directory besides checkpoints/ (and the lock).
+    static let runFiles = ["experiment.toml", "metrics.csv", "summary.json", "curves.svg", "model.h5"]
 
     /// Deletes what an earlier run left (for --force), but not the lock.
     func clear() {
-        for name in ["experiment.toml", "metrics.csv", "summary.json", "curves.svg", "model.h5"] {
+        for name in Self.runFiles {
             unlink("\(path)/\(name)")
         }
         try? FileManager.default.removeItem(atPath: tensorBoardPath)

@@ -11,7 +11,7 @@ struct ShardTrain: ParsableCommand {
         abstract: "Train feedforward networks on every CPU core of a workstation.",
         discussion: ExitStatus.helpText,
         version: ShardTrainVersion.string,
-        subcommands: [Train.self, Evaluate.self, Export.self, Import.self, Inspect.self, Bench.self, Plot.self])
+        subcommands: [Train.self, KeysCommand.self, Evaluate.self, Export.self, Import.self, Inspect.self, Bench.self, Plot.self])
 
     static func main() {
         // Past a file-size limit (ulimit -f) a write should fail with EFBIG, reported as exit

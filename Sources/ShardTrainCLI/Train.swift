@@ -45,7 +45,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Where to write the trained model (overrides output.model).")
     var output: String?
 
-    @Option(help: "Worker threads (overrides training.workers; 0 = one per processor). The weights do not depend on it.")
+    // Unconditional, so `--workers -1` is a value (refused by the key's range) rather than
+    // "missing value" for an option that looks like a flag.
+    @Option(parsing: .unconditional, help: "Worker threads (overrides training.workers; 0 = one per processor). The weights do not depend on it.")
     var workers: Int?
 
     @Option(help: ArgumentHelp("Under MPI: the longest a rank waits for the others in one exchange before it declares the run broken (a rank died or hung) and exits 69.", valueName: "seconds"))
@@ -142,6 +144,7 @@ struct Train: ParsableCommand {
                                                                    processors: $0.worldProcessors) }
             ?? ExperimentLoader.load(path: file, overrides: overrides)
         let path = runDir ?? name.map { "runs/\($0)" } ?? experiment.defaultRunDirectory
+        try checkOutputsAreNotInputs(experiment: experiment, experimentFile: file, runDirectory: path)
         let data = try PreparedData.load(experiment)
         let store = CheckpointStore(runDirectory: path, experiment: experiment)
         let trainer = try Trainer(experiment: experiment, data: data, checkpoints: store,
@@ -164,6 +167,22 @@ struct Train: ParsableCommand {
         try directory.writeExperiment(experiment)
         try directory.resetMetrics(to: [])
         return (trainer, directory)
+    }
+
+    /// An input is never an output: the model file must not be the experiment, the data or
+    /// the --init-from file, and --force must not delete the --init-from file.
+    private func checkOutputsAreNotInputs(experiment: Experiment, experimentFile: String, runDirectory: String) throws {
+        let model = ResolvedPath(experiment.modelPath(runDirectory: runDirectory))
+        var inputs = [("the experiment file", experimentFile), ("the data file (data.path)", experiment.dataPath)]
+        if let initFrom { inputs.append(("the --init-from file", initFrom)) }
+        for (role, input) in inputs where ResolvedPath(input) == model {
+            throw CommandFailure(code: ExitStatus.usage.code,
+                                 message: "the model would be written to \(model.text), which is \(role); choose another --output (or output.model)")
+        }
+        if let initFrom, force, ResolvedPath(initFrom).isInside(ResolvedPath(runDirectory)) {
+            throw CommandFailure(code: ExitStatus.usage.code,
+                                 message: "--init-from \(initFrom) is inside \(runDirectory), which --force would clear; copy it out of the run directory first, or train into another --run-dir")
+        }
     }
 
     /// The run in `path`, continued from its newest intact checkpoint.
@@ -203,5 +222,26 @@ extension Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}
+
+/// A path made absolute with its folder's symbolic links resolved, so two spellings of one
+/// file compare equal (`runs/x/model.h5` and `./runs/x/../x/model.h5`), also before it exists.
+struct ResolvedPath: Equatable {
+    let text: String
+
+    init(_ path: String) {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        let url = URL(fileURLWithPath: absolute).standardizedFileURL
+        if FileManager.default.fileExists(atPath: url.path) {
+            text = url.resolvingSymlinksInPath().path
+        } else {
+            let folder = url.deletingLastPathComponent().resolvingSymlinksInPath().path
+            text = (folder == "/" ? "" : folder) + "/" + url.lastPathComponent
+        }
+    }
+
+    func isInside(_ folder: ResolvedPath) -> Bool {
+        text.hasPrefix(folder.text.hasSuffix("/") ? folder.text : folder.text + "/")
     }
 }

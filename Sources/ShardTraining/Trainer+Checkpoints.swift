@@ -22,6 +22,12 @@ extension Trainer {
         if let (key, was, now) = experiment.unchangeableDifference(from: original) {
             throw ExperimentError.unchangeableOnResume(key: key, was: was.description, now: now.description)
         }
+        let trained = newest.state.history.count
+        guard experiment.epochs >= trained else {
+            throw ExperimentError.invalidValue(
+                source: "--set", key: Keys.epochs.name, value: String(experiment.epochs),
+                reason: "the run has already trained \(trained) epochs; a resume can only go on from there (raise it, or start a new run)")
+        }
         try self.init(experiment: experiment, data: try PreparedData.load(experiment),
                       checkpoints: CheckpointStore(runDirectory: runDirectory, experiment: experiment),
                       group: group, processors: processors)

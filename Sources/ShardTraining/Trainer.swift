@@ -52,6 +52,7 @@ public final class Trainer {
             throw .invalidValue(source: "experiment", key: Keys.batchSize.name, value: String(batchSize),
                                 reason: "larger than the \(data.train.rowCount) rows of the train split; use at most \(data.train.rowCount)")
         }
+        try Self.checkMemory(experiment: experiment, data: data)
         self.experiment = experiment
         self.data = data
         self.checkpoints = checkpoints

@@ -117,6 +117,12 @@ struct CheckpointCommandTests {
                 } else {
                     // The others at a random moment of training: the randomness is the
                     // test's, measured from the readiness line, not a guess at readiness.
+                    // The first checkpoint must exist first, so that every kill is followed
+                    // by a real resume however slowly a busy machine runs.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while process.isRunning, store.files().isEmpty, ContinuousClock.now < deadline {
+                        Thread.sleep(forTimeInterval: 0.001)
+                    }
                     let delay = generator.nextIndex(below: 250_000)
                     usleep(UInt32(delay))
                     kill(process.processIdentifier, SIGKILL)

@@ -59,3 +59,53 @@ struct CommandContractTests {
         #expect(row.map { $0.split(separator: " ").dropFirst().first == "8" } == true, "stdout: \(run.stdout)")
     }
 }
+
+/// Writes that fail for want of room: the run stops with exit 74 and one line naming the
+/// file and the OS's reason, and every checkpoint written before is intact and resumable.
+struct WriteFailureTests {
+    func trainingArguments(_ runDirectory: String, hidden: Int) throws -> [String] {
+        ["train", try writeExperiment(data: try writeBlobs(trainRows: 120)), "--run-dir", runDirectory, "--quiet",
+         "--set", "model.hidden=[\(hidden)]", "--set", "training.epochs=40"]
+    }
+
+    func expectExit74WithIntactCheckpoints(_ run: RunResult, runDirectory: String, reason: String) throws {
+        #expect(run.status == 74, "exit \(run.status), stderr: \(run.stderr)")
+        #expect(run.stderrLines.count == 1 && run.stderr.hasPrefix("shardtrain: error: could not write "), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(reason), "stderr: \(run.stderr)")
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: "\(runDirectory)/checkpoints")
+            .filter { $0.hasPrefix("step-") }
+        #expect(!checkpoints.isEmpty)
+        for name in checkpoints {
+            let inspect = try shardtrain(["inspect", "\(runDirectory)/checkpoints/\(name)"])
+            #expect(inspect.stdout.contains("checksum ok"), "\(name): \(inspect.stdout)")
+        }
+    }
+
+    @Test func aFileSizeLimitIsExit74NotSIGXFSZ() throws {
+        let runDirectory = temporaryPath("fsize")
+        let arguments = try trainingArguments(runDirectory, hidden: 3500).map { "'\($0)'" }.joined(separator: " ")
+        // 60 blocks of 1 KiB: smaller than one checkpoint of this network (about 120 KB).
+        let run = try runProcess("/bin/sh", ["-c", "ulimit -f 60; exec '\(shardtrainBinary)' \(arguments)"])
+        #expect(run.status == 74, "exit \(run.status), stderr: \(run.stderr)")
+        #expect(run.stderrLines.count == 1 && run.stderr.contains("File too large"), "stderr: \(run.stderr)")
+        // No partial checkpoint under a checkpoint's name.
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(runDirectory)/checkpoints")) ?? []
+        #expect(names.allSatisfy { !$0.hasPrefix("step-") && !$0.hasPrefix(".step-") }, "\(names)")
+    }
+
+    @Test func aFullDiskIsExit74WithTheCheckpointsIntact() throws {
+        let mountPoint = temporaryPath("full-disk")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        // Room for three checkpoints of this network (about 120 KB each), not four.
+        let mount = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=420k", "tmpfs", mountPoint])
+        guard mount.status == 0 else {
+            // Needs root and a kernel that allows tmpfs mounts (CI runs as root).
+            print("skipped: cannot mount a small tmpfs here (\(mount.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            return
+        }
+        defer { _ = try? runProcess("/bin/umount", [mountPoint]) }
+        let runDirectory = "\(mountPoint)/run"
+        let run = try shardtrain(try trainingArguments(runDirectory, hidden: 3500))
+        try expectExit74WithIntactCheckpoints(run, runDirectory: runDirectory, reason: "No space left on device")
+    }
+}
