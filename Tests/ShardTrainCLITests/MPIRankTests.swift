@@ -21,9 +21,9 @@ struct MPIRankTests {
         ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks)] + transport + [shardtrainBinary] + arguments
     }
 
-    func mpirun(_ ranks: Int, _ arguments: [String], in folder: String) throws -> RunResult {
+    func mpirun(_ ranks: Int, _ arguments: [String], in folder: String, transport: [String] = []) throws -> RunResult {
         let path = try #require(mpirunPath, "mpirun is missing: run scripts/install-deps.sh (openmpi-bin), or set SHARDTRAIN_SKIP_MPI=1 to skip the MPI tests")
-        return try runProcess(path, mpiArguments(ranks, arguments), in: folder)
+        return try runProcess(path, mpiArguments(ranks, arguments, transport: transport), in: folder)
     }
 
     func experiment(data: String, batchSize: Int, epochs: Int = 3, extra: String = "") throws -> String {
@@ -77,6 +77,11 @@ struct MPIRankTests {
                 if ranks > 1 { #expect(run.stdout.contains("mpi_bytes_per_step")) }
             }
         }
+        // Over TCP (what ranks on several machines use) as over shared memory.
+        let tcp = try mpirun(2, ["train", file, "--run-dir", "tcp", "--workers", "1", "--quiet"], in: folder,
+                             transport: ["--mca", "btl", "self,tcp"])
+        try #require(tcp.status == 0, "tcp: \(tcp.stderr)")
+        #expect(try weightBits("\(folder)/tcp/model.h5") == reference, "2 ranks over TCP")
     }
 
     @Test func aTwoRankRunResumesOnThreeRanksAndInOneProcess() throws {
