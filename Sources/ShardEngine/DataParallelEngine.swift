@@ -98,6 +98,7 @@ public final class DataParallelEngine {
             return step(shardCount: shardCount, rowCount: rowCount, applyUpdate: applyUpdate,
                         stopRequest: stopRequest, group: ranks.group, parameters: ranks.parameters)
         }
+        agreedStopRequest = stopRequest  // a world of one rank agrees with itself
         gradientPhase.shards = 0..<shardCount
         pool.run(gradientPhase)
         var total = ShardOutcome()

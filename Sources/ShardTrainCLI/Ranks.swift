@@ -59,7 +59,12 @@ final class Ranks {
         let steps = group.allGather(Int64((try? setUp.get()) ?? -1))
         if let failed = codes.firstIndex(where: { $0 != 0 }) {
             group.finish()
-            guard ownCode == 0 else { return }  // the caller throws this rank's own error
+            // Rank 0's own error speaks for the run (often every rank met the same one);
+            // otherwise the caller throws this rank's own error.
+            if ownCode != 0 && group.rank != 0 && codes[0] != 0 {
+                throw CommandFailure(code: Int32(ownCode), message: "")
+            }
+            guard ownCode == 0 else { return }
             throw CommandFailure(code: Int32(codes[failed]), message: group.rank != 0 ? "" :
                 "rank \(failed) of \(group.rankCount) could not start the run (exit \(codes[failed])); its error is above")
         }

@@ -170,14 +170,15 @@ struct MPIRankTests {
         return ContinuousClock.now - start
     }
 
-    @Test func sigtermToOneRankStopsEveryRankAfterTheSameStepWithOneCheckpoint() throws {
+    @Test(arguments: [1, 3])
+    func sigtermToOneRankStopsEveryRankAfterTheSameStepWithOneCheckpoint(ranks rankCount: Int) throws {
         let data = try writeBlobs(trainRows: 1000, testRows: 30)
         let file = try experiment(data: data, batchSize: 128, epochs: 100_000)
         let folder = temporaryPath("sigterm-ranks")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let (launcher, lines) = try launch(3, ["train", file, "--run-dir", "run", "--workers", "1"], in: folder)
-        let ranks = try rankProcesses(of: launcher, count: 3)
-        kill(ranks[1]!, SIGTERM)  // not rank 0, which writes the checkpoint
+        let (launcher, lines) = try launch(rankCount, ["train", file, "--run-dir", "run", "--workers", "1"], in: folder)
+        let ranks = try rankProcesses(of: launcher, count: rankCount)
+        kill(ranks[rankCount - 1]!, SIGTERM)  // with several, not rank 0, which writes the checkpoint
         let waited = waitForExit(launcher, within: .seconds(60))
         if waited == nil { launcher.terminate() }
         try #require(waited != nil, "mpirun did not end within 60 s: \(lines.text)")
@@ -205,12 +206,17 @@ struct MPIRankTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let (launcher, lines) = try launch(3, ["train", file, "--run-dir", "run", "--workers", "1"], in: folder)
         let ranks = try rankProcesses(of: launcher, count: 3)
+        let deadline = ContinuousClock.now + .seconds(60)
         kill(ranks[2]!, SIGKILL)
         let waited = waitForExit(launcher, within: .seconds(60))
         if waited == nil { launcher.terminate() }
-        #expect(waited != nil, "the other ranks were still running 60 s after one was killed: \(lines.text)")
+        #expect(waited != nil, "mpirun was still running 60 s after a rank was killed: \(lines.text)")
         #expect(launcher.terminationStatus != 0)
-        for rank in [0, 1] { #expect(!isRunning(ranks[rank]!), "rank \(rank) is still running") }
+        // mpirun may return while the ranks it stopped are still on their way out.
+        for rank in [0, 1] {
+            while isRunning(ranks[rank]!) && ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            #expect(!isRunning(ranks[rank]!), "rank \(rank) was still running 60 s after rank 2 was killed")
+        }
         // The newest checkpoint is whole.
         let store = CheckpointStore(runDirectory: "\(folder)/run", everySteps: 0, everyEpochs: 1, keep: 1)
         #expect(throws: Never.self) { _ = try store.newestValid(warn: { _ in }) }
@@ -232,6 +238,23 @@ struct MPIRankTests {
         let stderr = lines.waitForEnd()
         #expect(launcher.terminationStatus == 69, "\(stderr)")
         #expect(stderr.contains("shardtrain: error: rank 0 of 2: no answer from the other ranks for 3.0 s"), "\(stderr)")
+    }
+
+    @Test func aSetUpErrorOnOneOrEveryRankIsReportedOnceAndEndsThemAll() throws {
+        let data = try writeBlobs(trainRows: 300, testRows: 30)
+        let file = try experiment(data: data, batchSize: 32)
+        let folder = temporaryPath("setup-ranks")
+        let first = try mpirun(2, ["train", file, "--run-dir", "run", "--quiet"], in: folder)
+        try #require(first.status == 0, "\(first.stderr)")
+        // Only rank 0 takes the run directory, so only it finds the earlier run.
+        let again = try mpirun(3, ["train", file, "--run-dir", "run", "--quiet"], in: folder)
+        #expect(again.status == 64)
+        let errors = again.stderrLines.filter { $0.hasPrefix("shardtrain: error:") }
+        #expect(errors.count == 1 && errors[0].contains("already holds a run"), "\(again.stderr)")
+        // Every rank refuses an unknown key; rank 0 says so once.
+        let wrong = try mpirun(3, ["train", file, "--run-dir", "other", "--set", "training.nonsense=1"], in: folder)
+        #expect(wrong.status == 64)
+        #expect(wrong.stderrLines.filter { $0.hasPrefix("shardtrain: error:") }.count == 1, "\(wrong.stderr)")
     }
 
     @Test func slurmTasksThatMPIDoesNotConnectAreRefused() throws {
