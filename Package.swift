@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "ShardHDF5", targets: ["ShardHDF5"]),
         .library(name: "ShardNetwork", targets: ["ShardNetwork"]),
         .library(name: "ShardEngine", targets: ["ShardEngine"]),
+        .library(name: "ShardCluster", targets: ["ShardCluster"]),
         .library(name: "ShardData", targets: ["ShardData"]),
         .library(name: "ShardCheckpoint", targets: ["ShardCheckpoint"]),
         .library(name: "ShardConfig", targets: ["ShardConfig"]),
@@ -32,6 +33,9 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
 
         // Numeric core: aligned buffers, BLAS, element-wise kernels, seedable RNG.
         // The CPU's spin-wait hint and floating-point mode, which Swift cannot spell.
@@ -46,6 +50,8 @@ let package = Package(
         // The data-parallel engine: worker pool, micro-shards, fixed-order reduction. Knows
         // flat buffers and a ShardWork protocol, nothing of networks or files.
         .target(name: "ShardEngine", dependencies: ["ShardCore", "CThreadSupport"]),
+        // MPI ranks: the engine's ProcessGroup over Open MPI, and how a launch is recognised.
+        .target(name: "ShardCluster", dependencies: ["CMPI", "ShardCore", "ShardEngine"]),
         // Datasets: the HDF5 dataset format, IDX import, epoch order.
         .target(name: "ShardData", dependencies: ["ShardCore", "ShardHDF5", "CZlib"]),
         // Model files and checkpoints: their HDF5 layout, atomic writes, the checkpoint store,
@@ -72,7 +78,7 @@ let package = Package(
             name: "ShardTrainCLI",
             dependencies: [
                 "ShardCore", "ShardHDF5", "ShardData", "ShardEngine", "ShardCheckpoint",
-                "ShardConfig", "ShardTraining", "ShardExport",
+                "ShardConfig", "ShardTraining", "ShardExport", "ShardCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -82,6 +88,7 @@ let package = Package(
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
         .testTarget(name: "ShardHDF5Tests", dependencies: ["ShardHDF5", "CHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardEngineTests", dependencies: ["ShardEngine", "ShardCore"]),
+        .testTarget(name: "ShardClusterTests", dependencies: ["ShardCluster"]),
         .testTarget(name: "ShardNetworkTests", dependencies: ["ShardNetwork", "CKernels", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardDataTests", dependencies: ["ShardData", "ShardHDF5", "ShardTestSupport"]),
         .testTarget(name: "ShardExportTests", dependencies: ["ShardExport", "ShardNetwork", "ShardCore"]),

@@ -3,7 +3,7 @@
 # Swift itself (6.0 or later) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev dataset-fashion-mnist
+packages=(pkg-config libhdf5-dev hdf5-tools libopenblas-dev zlib1g-dev openmpi-bin libopenmpi-dev dataset-fashion-mnist
           python3-h5py python3-numpy python3-venv)
 missing=()
 for package in "${packages[@]}"; do

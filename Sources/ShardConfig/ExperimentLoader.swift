@@ -4,7 +4,11 @@ import ShardCore
 /// Reads an experiment: schema defaults, then the TOML file, then `--set` overrides, each key
 /// checked for existence and type, then the values checked for meaning.
 public enum ExperimentLoader {
-    public static func load(path: String, overrides: [String] = []) throws(ExperimentError) -> Experiment {
+    /// `processors` resolves an automatic `training.shard_rows` (ceil(batch / processors), at
+    /// least 16): this machine's by default; a run on MPI ranks passes the whole world's, the
+    /// same on every rank, so every rank cuts batches the same way.
+    public static func load(path: String, overrides: [String] = [],
+                            processors: Int = ProcessInfo.processInfo.activeProcessorCount) throws(ExperimentError) -> Experiment {
         if let problem = fileProblem(path) {
             throw problem == "does not exist" ? .fileNotFound(path: path) : .unreadable(path: path, reason: problem)
         }
@@ -15,11 +19,11 @@ public enum ExperimentLoader {
             throw .unreadable(path: path, reason: "is not UTF-8 text (or holds a NUL byte); an experiment file is TOML text")
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try load(text: text, name: name, source: path, overrides: overrides)
+        return try load(text: text, name: name, source: path, overrides: overrides, processors: processors)
     }
 
-    public static func load(text: String, name: String, source: String,
-                            overrides: [String] = []) throws(ExperimentError) -> Experiment {
+    public static func load(text: String, name: String, source: String, overrides: [String] = [],
+                            processors: Int = ProcessInfo.processInfo.activeProcessorCount) throws(ExperimentError) -> Experiment {
         var values: [String: ConfigValue] = [:]
         for key in ExperimentSchema.keys { values[key.name] = key.defaultValue }
         for (key, value) in try TOMLReader.parse(text, source: source) {
@@ -31,7 +35,7 @@ public enum ExperimentLoader {
         }
         var experiment = Experiment(name: name, values: values)
         try checkTogether(experiment, source: source)
-        experiment.resolveShardRows(processors: ProcessInfo.processInfo.activeProcessorCount)
+        experiment.resolveShardRows(processors: processors)
         return experiment
     }
 

@@ -33,8 +33,14 @@ final class ProgressDisplay: TrainingObserver {
             + "\(trainer.data.train.rowCount) train / "
             + (trainer.data.validation.map { "\($0.rowCount) validation / " } ?? "")
             + "\(trainer.data.test.rowCount) test samples, "
-            + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(trainer.workerCount) workers, "
+            + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(layout(trainer)), "
             + "data \(trainer.data.loading == .stream ? "streamed" : "in memory")\(resuming)")
+    }
+
+    /// `2 workers`, or on MPI ranks `3 ranks x 2 workers`.
+    private func layout(_ trainer: Trainer) -> String {
+        let ranks = trainer.group?.rankCount ?? 1
+        return (ranks > 1 ? "\(ranks) ranks x " : "") + "\(trainer.workerCount) workers"
     }
 
     func epochEnded(_ report: EpochReport, trainer: Trainer) {

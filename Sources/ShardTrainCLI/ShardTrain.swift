@@ -26,6 +26,8 @@ struct ShardTrain: ParsableCommand {
         } catch {
             let (code, message) = FailureReport.describe(error)
             if let message {
+                // An empty message: another process (rank 0 of an MPI run) reports it.
+                if message.isEmpty { Self.exit(withError: ExitCode(code)) }
                 // An interrupted run that saved its checkpoint did what it was asked to.
                 FailureReport.printError(message, isError: code != ExitStatus.interrupted.code
                                                        && code != ExitStatus.terminated.code)

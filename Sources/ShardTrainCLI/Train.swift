@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShardCheckpoint
+import ShardCluster
 import ShardConfig
 import ShardTraining
 
@@ -13,7 +14,9 @@ struct Train: ParsableCommand {
             per epoch; the result goes to stdout (a JSON object with --json). SIGINT or SIGTERM \
             finish the current step, save a checkpoint and exit 130 or 143; a second SIGINT \
             exits at once. `shardtrain train --resume DIR` continues from the newest intact \
-            checkpoint with the same weights an uninterrupted run would have reached.
+            checkpoint with the same weights an uninterrupted run would have reached. Under \
+            `mpirun -np N` (or srun with PMI) the N ranks train one run together, with the \
+            weights of one process; rank 0 writes its files (README, "Several machines").
             """)
 
     @Argument(help: "The experiment file (TOML), e.g. experiments/fashion-mnist-mlp.toml.")
@@ -47,6 +50,9 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads (overrides training.workers; 0 = one per processor). The weights do not depend on it.")
     var workers: Int?
 
+    @Option(help: ArgumentHelp("Under MPI: the longest a rank waits for the others in one exchange before it declares the run broken (a rank died or hung) and exits 69.", valueName: "seconds"))
+    var rankTimeout: Int = 120
+
     @Flag(name: .long, help: "Print the summary as one JSON object on stdout.")
     var json = false
 
@@ -65,18 +71,37 @@ struct Train: ParsableCommand {
         if runDir != nil && name != nil {
             throw ValidationError("give --run-dir or --name, not both")
         }
+        if rankTimeout < 1 { throw ValidationError("--rank-timeout must be at least 1 second") }
     }
 
     func run() throws {
+        // nil without an MPI launcher: then nothing below touches MPI.
+        let ranks = try Ranks.join(timeout: .seconds(rankTimeout))
+        do {
+            try train(ranks: ranks)
+            ranks?.group.finish()
+        } catch {
+            guard let ranks else { throw error }
+            throw ranks.leave(after: error)
+        }
+    }
+
+    private func train(ranks: Ranks?) throws {
         var overrides = self.overrides
         if let output { overrides.append("\(Keys.outputModel.name)=\(tomlString(output))") }
         if let workers { overrides.append("\(Keys.workers.name)=\(workers)") }
         let stop = StopSignals.install()
-        let (trainer, directory) = try resume.map { try resumed($0, overrides: overrides) }
-            ?? started(overrides: overrides)
-        let progress = ProgressDisplay(quiet: quiet)
-        trainer.observers = [directory, progress, stop]
-        if trainer.experiment.logsToTensorBoard {
+        let setUp = Result { () throws -> (Trainer, RunDirectory) in
+            try resume.map { try resumed($0, overrides: overrides, ranks: ranks) }
+                ?? started(overrides: overrides, ranks: ranks)
+        }
+        try ranks?.agreeOnStart(setUp.map { $0.0.state.step })
+        let (trainer, directory) = try setUp.get()
+        let isWriter = trainer.isWriter
+        let progress = ProgressDisplay(quiet: quiet || !isWriter)
+        // Rank 0 alone writes the run's files and progress; every rank hears signals.
+        trainer.observers = isWriter ? [directory, progress, stop] : [stop]
+        if isWriter && trainer.experiment.logsToTensorBoard {
             trainer.observers.append(try TensorBoardLog(directory: directory, trainer: trainer))
         }
         progress.started(trainer)
@@ -85,10 +110,13 @@ struct Train: ParsableCommand {
             var report = try trainer.run()
             progress.finish()
             report.gitCommit = gitCommit
+            ranks?.describeCommunication(in: &report)
+            guard isWriter else { return }
             try directory.writeSummary(report)
             print(json ? ((try? report.jsonLine()) ?? "{}") : Self.resultLine(report))
         } catch {
             progress.finish()
+            guard isWriter else { throw error }
             let (code, message) = FailureReport.describe(error)
             let status: RunReport.Status = switch error {
             case TrainingError.diverged: .diverged
@@ -99,6 +127,7 @@ struct Train: ParsableCommand {
             report.exitCode = code
             report.message = message
             report.gitCommit = gitCommit
+            ranks?.describeCommunication(in: &report)
             try? directory.writeCurves(name: trainer.experiment.name, history: trainer.state.history)
             try? directory.writeSummary(report)
             throw error
@@ -107,18 +136,24 @@ struct Train: ParsableCommand {
 
     /// A new run. Everything is loaded and checked (experiment, data, batch size, the
     /// --init-from model) before an earlier run in the directory is removed under --force.
-    private func started(overrides: [String]) throws -> (Trainer, RunDirectory) {
+    /// On ranks, every rank loads the experiment and the data and builds its trainer; rank 0
+    /// alone takes the run directory.
+    private func started(overrides: [String], ranks: Ranks?) throws -> (Trainer, RunDirectory) {
         guard let file = experiment else { throw ValidationError("give an EXPERIMENT file to train, or --resume DIR") }
-        let experiment = try ExperimentLoader.load(path: file, overrides: overrides)
+        let experiment = try ranks.map { try ExperimentLoader.load(path: file, overrides: overrides,
+                                                                   processors: $0.worldProcessors) }
+            ?? ExperimentLoader.load(path: file, overrides: overrides)
         let path = runDir ?? name.map { "runs/\($0)" } ?? experiment.defaultRunDirectory
         try checkOutputsAreNotInputs(experiment: experiment, experimentFile: file, runDirectory: path)
         let data = try PreparedData.load(experiment)
         let store = CheckpointStore(runDirectory: path, experiment: experiment)
-        let trainer = try Trainer(experiment: experiment, data: data, checkpoints: store)
+        let trainer = try Trainer(experiment: experiment, data: data, checkpoints: store,
+                                  group: ranks?.group, processors: ranks?.processors)
         if let initFrom {
             try trainer.warmStart(from: try ModelFile.read(from: initFrom), path: initFrom)
         }
         let directory = RunDirectory(path: path)
+        guard trainer.isWriter else { return (trainer, directory) }
         try directory.lock()
         if directory.holdsARun {
             guard force else {
@@ -151,14 +186,17 @@ struct Train: ParsableCommand {
     }
 
     /// The run in `path`, continued from its newest intact checkpoint.
-    private func resumed(_ path: String, overrides: [String]) throws -> (Trainer, RunDirectory) {
+    private func resumed(_ path: String, overrides: [String], ranks: Ranks?) throws -> (Trainer, RunDirectory) {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
             throw CheckpointError.nothingToResume(directory: path, reason: "no checkpoints: there is no such run directory; start a run there with `shardtrain train EXPERIMENT --run-dir \(path)`")
         }
         let directory = RunDirectory(path: path)
-        try directory.lock()
-        let trainer = try Trainer(resuming: path, overrides: overrides, warn: printToStandardError)
+        let isWriter = (ranks?.group.rank ?? 0) == 0
+        if isWriter { try directory.lock() }
+        let trainer = try Trainer(resuming: path, overrides: overrides, group: ranks?.group,
+                                  processors: ranks?.processors, warn: isWriter ? printToStandardError : { _ in })
+        guard isWriter else { return (trainer, directory) }
         trainer.checkpoints?.removeTemporaryFiles()
         try directory.resetMetrics(to: trainer.state.history, validationColumns: trainer.data.validation != nil)
         return (trainer, directory)

@@ -36,7 +36,13 @@ public struct RunReport: Encodable, Sendable {
     public var seconds: Double
     /// Training samples per second of training time (`TrainingState.samplesPerSecond`).
     public var samplesPerSecond: Double
+    /// Threads per process; `ranks` processes (MPI), 1 without MPI.
     public var workers: Int
+    public var ranks: Int
+    /// On ranks: what this process (rank 0) sent per step and the seconds it spent in MPI per
+    /// step (waiting for slower ranks included); nil in one process.
+    public var communicationBytesPerStep: Double?
+    public var communicationSecondsPerStep: Double?
     public var shardRows: Int
     public var batchSize: Int
     public var seed: UInt64
@@ -77,6 +83,7 @@ public struct RunReport: Encodable, Sendable {
         seconds = state.wallSeconds
         samplesPerSecond = state.samplesPerSecond
         workers = trainer.workerCount
+        ranks = trainer.group?.rankCount ?? 1
         shardRows = trainer.experiment.shardRows
         batchSize = trainer.experiment.batchSize
         seed = trainer.experiment.seed
@@ -102,7 +109,8 @@ public struct RunReport: Encodable, Sendable {
         case modelFile = "model_file", blasCore = "blas_core", shardtrainVersion = "shardtrain_version"
         case gitCommit = "git_commit", dataLoading = "data_loading", dataMemoryBytes = "data_memory_bytes"
         case streamWaits = "stream_waits", streamWaitSeconds = "stream_wait_seconds"
-        case firstStepSeconds = "first_step_seconds"
+        case firstStepSeconds = "first_step_seconds", ranks
+        case communicationBytesPerStep = "mpi_bytes_per_step", communicationSecondsPerStep = "mpi_seconds_per_step"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -126,6 +134,9 @@ public struct RunReport: Encodable, Sendable {
         try container.encode(seconds, forKey: .wallSeconds)
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try container.encode(workers, forKey: .workers)
+        try container.encode(ranks, forKey: .ranks)
+        try container.encodeIfPresent(communicationBytesPerStep, forKey: .communicationBytesPerStep)
+        try container.encodeIfPresent(communicationSecondsPerStep, forKey: .communicationSecondsPerStep)
         try container.encode(shardRows, forKey: .shardRows)
         try container.encode(batchSize, forKey: .batchSize)
         try container.encode(seed, forKey: .seed)

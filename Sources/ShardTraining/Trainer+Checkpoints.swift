@@ -1,6 +1,7 @@
 import ShardCheckpoint
 import ShardConfig
 import ShardCore
+import ShardEngine
 import ShardNetwork
 
 extension Trainer {
@@ -9,6 +10,7 @@ extension Trainer {
     /// with and the `overrides` a resume may make (`Keys.*.changeableOnResume`). The whole
     /// resume policy lives here.
     public convenience init(resuming runDirectory: String, overrides: [String] = [],
+                            group: ProcessGroup? = nil, processors: Int? = nil,
                             warn: (String) -> Void) throws {
         let newest = try CheckpointStore(runDirectory: runDirectory, everySteps: 0, everyEpochs: 1, keep: 1)
             .newestValid(warn: warn)
@@ -27,7 +29,8 @@ extension Trainer {
                 reason: "the run has already trained \(trained) epochs; a resume can only go on from there (raise it, or start a new run)")
         }
         try self.init(experiment: experiment, data: try PreparedData.load(experiment),
-                      checkpoints: CheckpointStore(runDirectory: runDirectory, experiment: experiment))
+                      checkpoints: CheckpointStore(runDirectory: runDirectory, experiment: experiment),
+                      group: group, processors: processors)
         try restore(from: newest)
     }
 
@@ -111,10 +114,13 @@ extension Trainer {
         }
         timer.account(into: &state)
         state.generatorState = generator.state
-        let path = try checkpoints.save(makeCheckpoint())
+        // On ranks each holds only its slice of the optimizer's slots up to date: rank 0
+        // gathers them, then alone writes. Every rank comes here at the same steps.
+        for slot in optimizer.slots { engine.gatherToRoot(slot.pointer) }
+        let path = isWriter ? try checkpoints.save(makeCheckpoint()) : ""
         timer.skip()
         lastSaved = (state.step, path)
-        return path
+        return isWriter ? path : nil
     }
 }
 

@@ -51,9 +51,18 @@ public final class Trainer {
     /// Seconds from the trainer's creation to the end of this process's first step.
     public private(set) var firstStepSeconds: Double?
     private let created: ContinuousClock.Instant
+    /// The other ranks of a run on several processes (MPI), nil in one process. Every rank
+    /// runs this same loop on the same data and makes the same decisions; rank 0 alone writes
+    /// files (`isWriter`).
+    public let group: ProcessGroup?
+    /// True on the process that writes checkpoints and the model: rank 0, or the only one.
+    public var isWriter: Bool { (group?.rank ?? 0) == 0 }
 
     /// A new run of `experiment` on `data`, its weights initialised from the seed.
-    public init(experiment: Experiment, data: PreparedData, checkpoints: CheckpointStore? = nil) throws(ExperimentError) {
+    /// On MPI ranks, `group` is the run's process group and `processors` the processors this
+    /// rank may use (training.workers = 0 takes one worker per processor).
+    public init(experiment: Experiment, data: PreparedData, checkpoints: CheckpointStore? = nil,
+                group: ProcessGroup? = nil, processors: Int? = nil) throws(ExperimentError) {
         let batchSize = experiment.batchSize
         guard batchSize <= data.train.rowCount else {
             throw .invalidValue(source: "experiment", key: Keys.batchSize.name, value: String(batchSize),
@@ -69,13 +78,14 @@ public final class Trainer {
         created = data.loadStarted ?? ContinuousClock.now
         self.checkpoints = checkpoints
         selection = experiment.selection
+        self.group = group
         network = data.network(for: experiment)
         bestParameters = data.validation == nil ? nil : FloatBuffer(count: network.parameterCount)
         parameters = FloatBuffer(count: network.parameterCount)
         optimizer = Optimizer(configuration: experiment.optimizer, layout: network.layout)
         batch = MiniBatch(capacity: batchSize, width: data.train.width, targetWidth: data.train.targetWidth ?? 1,
                           isLabelled: data.train.isLabelled)
-        let processors = ProcessInfo.processInfo.activeProcessorCount
+        let processors = processors ?? ProcessInfo.processInfo.activeProcessorCount
         // Documented clamp: at most one worker per row of a batch.
         workerCount = min(experiment.workers == 0 ? processors : experiment.workers, batchSize)
         work = NetworkShardWork(
@@ -84,7 +94,8 @@ public final class Trainer {
             dropout: experiment.dropout)
         engine = DataParallelEngine(
             workerCount: workerCount, parameterCount: network.parameterCount,
-            maxShards: work.shardCount(rows: batchSize), work: work, processorCount: processors)
+            maxShards: work.shardCount(rows: batchSize), work: work, processorCount: processors,
+            ranks: group.map { [pointer = parameters.pointer] in ($0, pointer) })
         evaluator = Evaluator(network: network)
         generator = RandomGenerator(seed: experiment.seed)
         network.initialize(parameters, scheme: experiment.initialization ?? network.defaultInitialization,
@@ -185,6 +196,8 @@ public final class Trainer {
         var metrics = ModelFile.metrics(of: chosen)
         metrics["test_loss"] = test.loss
         metrics["test_accuracy"] = test.accuracy
+        // One file however many ranks: rank 0 writes it.
+        guard isWriter else { return }
         try modelFile(parameters: weights).write(to: modelPath, metrics: metrics)
     }
 
@@ -218,7 +231,11 @@ public final class Trainer {
     private func trainStep(indices: UnsafeBufferPointer<Int>, rows identities: UnsafeBufferPointer<Int>,
                            from split: DataSplit, learningRate: Float) throws(TrainingError) {
         let rows = indices.count
-        let sums = step(indices: indices, rows: identities, from: split, learningRate: learningRate)
+        // On ranks, each rank's stop request travels with the step's loss sums, so every rank
+        // learns of a signal any of them received after the same step.
+        let stopRequest = group == nil ? 0 : localStopRequest() ?? 0
+        let sums = step(indices: indices, rows: identities, from: split, learningRate: learningRate,
+                        stopRequest: stopRequest)
         guard sums.lossSum.isFinite else {
             throw .diverged(step: state.step + 1, epoch: state.epoch, loss: sums.lossSum / Double(rows),
                             learningRate: learningRate)
@@ -264,11 +281,17 @@ public final class Trainer {
 
     /// Saves a checkpoint and throws `interrupted` when an observer asks to stop.
     private func stopIfRequested(timer: inout RunTimer) throws {
-        guard let signal = observers.lazy.compactMap({ $0.stopRequested() }).first else { return }
+        let agreed = engine.agreedStopRequest
+        guard let signal = group == nil ? localStopRequest() : agreed == 0 ? nil : agreed else { return }
         var path = lastSaved.flatMap { $0.step == state.step ? $0.path : nil }
         if path == nil { path = try saveCheckpoint(timer: &timer) }
         throw TrainingError.interrupted(signal: signal, checkpoint: path ?? "(no run directory)",
                                         runDirectory: checkpoints?.runDirectory ?? "")
+    }
+
+    /// The first observer's stop request (a signal number), or nil.
+    private func localStopRequest() -> Int32? {
+        observers.lazy.compactMap { $0.stopRequested() }.first
     }
 
     /// One update from the rows `indices` of `split`, which are the train rows `rows` (what
@@ -277,13 +300,14 @@ public final class Trainer {
     /// loss leaves the weights untouched.
     @discardableResult
     public func step(indices: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int>, from split: DataSplit,
-                     learningRate: Float) -> ShardOutcome {
+                     learningRate: Float, stopRequest: Int32 = 0) -> ShardOutcome {
         work.split = split
         work.indices = indices
         work.rowIdentities = rows
         work.learningRate = learningRate
         work.step = state.step
-        let sums = engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count)
+        let sums = engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count,
+                               stopRequest: stopRequest)
         if sums.lossSum.isFinite { optimizer.finishStep() }
         work.indices = UnsafeBufferPointer(start: nil, count: 0)
         return sums
