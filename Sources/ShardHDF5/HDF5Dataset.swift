@@ -45,7 +45,7 @@ public struct HDF5Dataset: HDF5Object, Sendable {
     /// Reads the whole dataset into `destination` (which must hold `shape.product` values),
     /// converting to `T` as HDF5 does (float64 to float32, any integer width to another).
     public func read<T: HDF5Element>(into destination: UnsafeMutableBufferPointer<T>) throws(HDF5Error) {
-        let count = try shape.reduce(1, *)
+        let count = try elementCount(try shape, bytesEach: 0, file: file.path, object: path)
         guard destination.count == count else {
             throw HDF5Error.shapeMismatch(
                 file: file.path, object: path, expected: "\(destination.count) values",
@@ -59,7 +59,7 @@ public struct HDF5Dataset: HDF5Object, Sendable {
     }
 
     public func read<T: HDF5Element>(as type: T.Type = T.self) throws(HDF5Error) -> [T] {
-        let count = try shape.reduce(1, *)
+        let count = try elementCount(try shape, bytesEach: MemoryLayout<T>.stride, file: file.path, object: path)
         return try makeArray(count: count) { (buffer) throws(HDF5Error) in try read(into: buffer) }
     }
 

@@ -66,7 +66,8 @@ extension HDF5Object {
         defer { H5Tclose(type) }
         let space = H5Aget_space(attribute)
         defer { H5Sclose(space) }
-        return (HDF5ElementKind(type: type), extent(of: space).reduce(1, *))
+        return (HDF5ElementKind(type: type),
+                try elementCount(extent(of: space), bytesEach: 0, file: file.path, object: "\(path)@\(name)"))
     }
 
     public func stringAttribute(_ name: String) throws(HDF5Error) -> String {
@@ -93,15 +94,17 @@ extension HDF5Object {
         }
         let space = H5Aget_space(attribute)
         defer { H5Sclose(space) }
-        let count = extent(of: space).reduce(1, *)
+        let count = try elementCount(extent(of: space), bytesEach: 16, file: file.path, object: "\(path)@\(name)")
         if H5Tis_variable_str(fileType) > 0 {
             let memoryType = H5Tcopy(shard_h5t_c_s1())
             defer { H5Tclose(memoryType) }
             H5Tset_cset(memoryType, H5Tget_cset(fileType))
             H5Tset_size(memoryType, shard_h5t_variable())
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            try checked(H5Aread(attribute, memoryType, &pointers), "read attribute",
+            try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
+                try checked(H5Aread(attribute, memoryType, &pointers), "read attribute",
                         file: file.path, object: object)
+            }
             defer { for pointer in pointers { H5free_memory(pointer) } }
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         } else {
@@ -111,8 +114,10 @@ extension HDF5Object {
             let storedType = H5Tcopy(fileType)
             defer { H5Tclose(storedType) }
             var bytes = [CChar](repeating: 0, count: width * count + 1)
-            try checked(H5Aread(attribute, storedType, &bytes), "read attribute",
+            try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
+                try checked(H5Aread(attribute, storedType, &bytes), "read attribute",
                         file: file.path, object: object)
+            }
             let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
             return (0..<count).map { index in
                 let text = decodeCString(Array(bytes[(index * width)..<((index + 1) * width)]))
@@ -169,10 +174,12 @@ extension HDF5Object {
         }
         let space = H5Aget_space(attribute)
         defer { H5Sclose(space) }
-        let count = extent(of: space).reduce(1, *)
+        let count = try elementCount(extent(of: space), bytesEach: 16, file: file.path, object: "\(path)@\(name)")
         return try makeArray(count: count) { (buffer) throws(HDF5Error) in
-            try checked(H5Aread(attribute, T.nativeType, buffer.baseAddress), "read attribute",
+            try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
+                try checked(H5Aread(attribute, T.nativeType, buffer.baseAddress), "read attribute",
                         file: file.path, object: object)
+            }
         }
     }
 

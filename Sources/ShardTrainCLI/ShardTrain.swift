@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShardCore
+import ShardHDF5
 import ShardTraining
 
 /// The root command holds only configuration; each subcommand lives in its own file.
@@ -17,6 +18,7 @@ struct ShardTrain: ParsableCommand {
         // Past a file-size limit (ulimit -f) a write should fail with EFBIG, reported as exit
         // 74 with the old files intact, not kill the process with no message.
         signal(SIGXFSZ, SIG_IGN)
+        watchForHDF5Stalls()
         useFastBLASKernels()
         // Our own workers own the cores; OpenBLAS's threads must not compete.
         BLAS.useSingleThread()
@@ -44,6 +46,17 @@ struct ShardTrain: ParsableCommand {
             FailureReport.printError(text)
             Self.exit(withError: ExitCode(isUsage ? ExitStatus.usage.code : ExitStatus.trainingFailed.code))
         }
+    }
+}
+
+/// HDF5 can loop forever on some damaged files (HDF5StallGuard says which): a metadata read
+/// that has not come back after SHARDTRAIN_HDF5_STALL_SECONDS (default 30) ends the process
+/// with the data-error exit code and a message, rather than hanging.
+private func watchForHDF5Stalls() {
+    let seconds = ProcessInfo.processInfo.environment["SHARDTRAIN_HDF5_STALL_SECONDS"].flatMap(Double.init) ?? 30
+    HDF5StallGuard.install(limit: .milliseconds(Int(max(seconds, 0.1) * 1000))) { what in
+        FailureReport.printError("HDF5 did not finish \(what) within \(seconds) s: the file is damaged (HDF5 loops on some corrupt files); restore or re-create it")
+        _exit(ExitStatus.data.code)
     }
 }
 

@@ -11,17 +11,25 @@ final class RecordingWork: ShardWork {
     let updatesSeen: UnsafeMutablePointer<Int32>
     var lossPerShard: Double = 1
     /// Worker indices that computed each shard (each shard is computed once per step).
-    var computedBy: [Int]
+    /// [maxShards]: which worker computed each micro-shard. A raw buffer, not an Array: workers
+    /// write different elements at once, which an Array's subscript setter may not (ThreadSanitizer
+    /// reported it as an access race on the array).
+    let computedByBuffer: UnsafeMutableBufferPointer<Int>
+    var computedBy: [Int] { Array(computedByBuffer) }
 
     init(count: Int, sameForEveryShard: Bool = false, maxShards: Int = 64) {
         self.count = count
         self.sameForEveryShard = sameForEveryShard
         updatesSeen = .allocate(capacity: count)
         updatesSeen.initialize(repeating: 0, count: count)
-        computedBy = [Int](repeating: -1, count: maxShards)
+        computedByBuffer = .allocate(capacity: maxShards)
+        computedByBuffer.initialize(repeating: -1)
     }
 
-    deinit { updatesSeen.deallocate() }
+    deinit {
+        updatesSeen.deallocate()
+        computedByBuffer.deallocate()
+    }
 
     static func value(shard: Int, index: Int) -> Float {
         var generator = RandomGenerator(seed: UInt64(shard * 1_000_003 + index))
@@ -29,7 +37,7 @@ final class RecordingWork: ShardWork {
     }
 
     func computeShard(_ shard: Int, worker: Int, gradient: UnsafeMutablePointer<Float>) -> ShardOutcome {
-        computedBy[shard] = worker
+        computedByBuffer[shard] = worker
         for index in 0..<count {
             gradient[index] = sameForEveryShard ? Float(index % 7) * 0.125 : Self.value(shard: shard, index: index)
         }

@@ -109,3 +109,21 @@ struct WriteFailureTests {
         try expectExit74WithIntactCheckpoints(run, runDirectory: runDirectory, reason: "No space left on device")
     }
 }
+
+/// A file HDF5 1.10 never finishes reading (a corrupt global heap under a string attribute,
+/// found by fuzzing the model reader): the command ends with exit 65 and a message instead of
+/// hanging.
+struct HDF5StallTests {
+    @Test(arguments: [["eval"], ["inspect"], ["export", "--onnx", "out.onnx"]])
+    func aFileHDF5LoopsOnIsADataErrorNotAHang(command: [String]) throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var arguments = [command[0], "\(fixtures)/hdf5-stall.h5"]
+        arguments += command.dropFirst()
+        let run = try shardtrain(arguments, environment: ["SHARDTRAIN_HDF5_STALL_SECONDS": "2"])
+        #expect(run.status == 65, "exit \(run.status), stderr: \(run.stderr)")
+        #expect(run.stderrLines.count == 1 && run.stderr.contains("hdf5-stall.h5") && run.stderr.contains("damaged"),
+                "stderr: \(run.stderr)")
+        #expect(clock.now - start < .seconds(60))
+    }
+}

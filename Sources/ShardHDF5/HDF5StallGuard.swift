@@ -1,0 +1,35 @@
+import Dispatch
+import Synchronization
+
+/// What happens when HDF5 does not come back from reading a file's metadata. HDF5 1.10.8 loops
+/// forever reading a variable-length string attribute whose global heap is corrupt (found by
+/// fuzzing the model-file reader; h5dump fails on the same file): no error is ever returned, so
+/// no caller can recover on that thread, and HDF5's global lock stays held. A program can
+/// install a handler that ends the process with a message after a time limit; without one (the
+/// default, for library users) reads are not watched. Metadata reads take microseconds, so the
+/// limit is far above any honest read.
+public enum HDF5StallGuard {
+    public typealias Handler = @Sendable (_ what: String) -> Void
+
+    private static let state = Mutex<(handler: Handler?, limit: Duration)>((nil, .seconds(30)))
+
+    /// Installs `handler` (called on another thread with a description of the stalled read;
+    /// it should end the process) and the time a metadata read may take before it is called.
+    public static func install(limit: Duration, handler: @escaping Handler) {
+        state.withLock { $0 = (handler, limit) }
+    }
+
+    /// Runs `body` (one metadata read) under the watch, when a handler is installed.
+    static func watch<T>(_ what: @autoclosure () -> String, _ body: () throws(HDF5Error) -> T) throws(HDF5Error) -> T {
+        let (handler, limit) = state.withLock { ($0.handler, $0.limit) }
+        guard let handler else { return try body() }
+        let description = what()
+        let alarm = DispatchWorkItem { handler(description) }
+        let (seconds, attoseconds) = limit.components
+        DispatchQueue.global().asyncAfter(
+            deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)),
+            execute: alarm)
+        defer { alarm.cancel() }
+        return try body()
+    }
+}
