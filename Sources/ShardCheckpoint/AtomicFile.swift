@@ -28,22 +28,23 @@ public enum AtomicFile {
     /// The operating system's words for why a write failed ("No space left on device"),
     /// rather than a Foundation error's description.
     public static func reason(_ error: Error) -> String {
-        if let error = error as? CustomStringConvertible, !(error is NSError) {
-            // HDF5's own text for a failed write is a long record of buffers and offsets;
-            // the operating system's message inside it is what a person can act on.
-            let text = error.description
-            if let start = text.range(of: "error message = '"),
-               let end = text[start.upperBound...].firstIndex(of: "'") {
-                return String(text[start.upperBound..<end])
+        let foundation = error as NSError
+        if foundation.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(foundation.code))) }
+        if foundation.domain == NSCocoaErrorDomain {
+            if let underlying = foundation.userInfo[NSUnderlyingErrorKey] as? NSError,
+               underlying.domain == NSPOSIXErrorDomain {
+                return String(cString: strerror(Int32(underlying.code)))
             }
-            return text
+            return foundation.localizedDescription
         }
-        let error = error as NSError
-        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
-        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+        // Our own errors. HDF5's text for a failed write is a long record of buffers and
+        // offsets; the operating system's message inside it is what a person can act on.
+        let text = String(describing: error)
+        if let start = text.range(of: "error message = '"),
+           let end = text[start.upperBound...].firstIndex(of: "'") {
+            return String(text[start.upperBound..<end])
         }
-        return error.localizedDescription
+        return text
     }
 
     /// fsync of a file or a folder.

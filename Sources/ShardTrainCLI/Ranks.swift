@@ -58,15 +58,21 @@ final class Ranks {
         let codes = group.allGather(ownCode)
         let steps = group.allGather(Int64((try? setUp.get()) ?? -1))
         if let failed = codes.firstIndex(where: { $0 != 0 }) {
-            group.finish()
-            // Rank 0's own error speaks for the run (often every rank met the same one);
-            // otherwise the caller throws this rank's own error.
-            if ownCode != 0 && group.rank != 0 && codes[0] != 0 {
-                throw CommandFailure(code: Int32(ownCode), message: "")
+            // Messages are printed before leaving MPI: once one rank has exited non-zero the
+            // launcher may end the others, and a message still to be printed would be lost.
+            if case .failure(let error) = setUp, let message = FailureReport.describe(error).1 {
+                // Rank 0's own error speaks for the run (often every rank met the same one);
+                // another rank's is printed, named, only when rank 0 had none.
+                if group.rank == 0 {
+                    FailureReport.printError(message)
+                } else if codes[0] == 0 {
+                    FailureReport.printError("rank \(group.rank) of \(group.rankCount): \(message)")
+                }
+            } else if group.rank == 0 {
+                FailureReport.printError("rank \(failed) of \(group.rankCount) could not start the run (exit \(codes[failed])); its error is above")
             }
-            guard ownCode == 0 else { return }
-            throw CommandFailure(code: Int32(codes[failed]), message: group.rank != 0 ? "" :
-                "rank \(failed) of \(group.rankCount) could not start the run (exit \(codes[failed])); its error is above")
+            group.finish()
+            throw CommandFailure(code: Int32(ownCode != 0 ? ownCode : codes[failed]), message: "")
         }
         if Set(steps).count > 1 {
             group.finish()
@@ -81,7 +87,17 @@ final class Ranks {
     /// or the launcher stops them). Rank 0 speaks for the run; the others name themselves in
     /// an error and say nothing of an interruption rank 0 reports.
     func leave(after error: Error) -> Error {
-        if error is TrainingError { group.finish() }
+        if error is TrainingError {
+            // Rank 0 prints before leaving MPI (the launcher may end it once the others have
+            // exited with this code); the others say nothing of what rank 0 reports.
+            let (code, message) = FailureReport.describe(error)
+            if group.rank == 0, let message {
+                FailureReport.printError(message, isError: code != ExitStatus.interrupted.code
+                                                       && code != ExitStatus.terminated.code)
+            }
+            group.finish()
+            return CommandFailure(code: code, message: "")
+        }
         guard group.rank != 0 else { return error }
         let (code, message) = FailureReport.describe(error)
         if case TrainingError.interrupted = error { return CommandFailure(code: code, message: "") }

@@ -29,4 +29,12 @@ extension Trainer {
                 reason: "a \(sizes.map(String.init).joined(separator: "-")) network (\(parameters) parameters) needs about \(Memory.describe(bytes)) to train, more than this machine's \(Memory.describe(available)); use narrower layers, a smaller training.batch_size or training.shard_rows")
         }
     }
+
+    /// Bytes the data takes in memory: both splits when loaded, else the readers' rings.
+    public var dataMemoryBytes: Int {
+        if data.loading == .memory {
+            return data.train.memoryBytes + data.test.memoryBytes + (data.validation?.memoryBytes ?? 0)
+        }
+        return [trainFeed, validationFeed, testFeed].compactMap { $0?.reader?.memoryBytes }.reduce(0, +)
+    }
 }

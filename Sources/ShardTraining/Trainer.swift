@@ -29,7 +29,7 @@ public final class Trainer {
     /// [network.parameterCount] with validation data: the weights of the best epoch so far.
     let bestParameters: FloatBuffer?
     /// The test split's figures on the model file's weights, measured once the run ends.
-    public private(set) var modelTest: Evaluator.Result?
+    public internal(set) var modelTest: Evaluator.Result?
     /// Threads computing each step (the caller's included).
     public let workerCount: Int
     /// [network.parameterCount], the mean gradient of the last step
@@ -45,9 +45,9 @@ public final class Trainer {
     var lastSaved: (step: Int, path: String)?
     /// The train and test rows in order, made when the run starts (a stream starts reading
     /// at the position the run continues from).
-    public private(set) var trainFeed: RowFeed?
-    public private(set) var validationFeed: RowFeed?
-    public private(set) var testFeed: RowFeed?
+    public internal(set) var trainFeed: RowFeed?
+    public internal(set) var validationFeed: RowFeed?
+    public internal(set) var testFeed: RowFeed?
     /// Seconds from the trainer's creation to the end of this process's first step.
     public private(set) var firstStepSeconds: Double?
     private let created: ContinuousClock.Instant
@@ -102,14 +102,6 @@ public final class Trainer {
                            generator: &generator)
         state = TrainingState(rowCount: data.train.rowCount, blockRows: data.train.blockRows,
                               generatorState: generator.state)
-    }
-
-    /// Bytes the data takes in memory: both splits when loaded, else the readers' rings.
-    public var dataMemoryBytes: Int {
-        if data.loading == .memory {
-            return data.train.memoryBytes + data.test.memoryBytes + (data.validation?.memoryBytes ?? 0)
-        }
-        return [trainFeed, validationFeed, testFeed].compactMap { $0?.reader?.memoryBytes }.reduce(0, +)
     }
 
     public var stepsPerEpoch: Int {
@@ -180,156 +172,5 @@ public final class Trainer {
         timer.account(into: &state)
         try writeModel()
         return RunReport(trainer: self, status: .completed, modelFile: modelPath)
-    }
-
-    /// Writes the model file: with validation data the best epoch's weights (whether or not
-    /// the run stopped early), without it the last. Its test figures are measured once, on
-    /// those weights (an epoch that has its own test figures has these very numbers).
-    private func writeModel() throws {
-        guard let last = state.history.last else { return }
-        let best = selection.best(state.history)
-        let chosen = best ?? last
-        let weights = best == nil ? parameters : bestParameters!
-        let test = try chosen.testLoss.map { Evaluator.Result(loss: $0, accuracy: chosen.testAccuracy) }
-            ?? evaluator.evaluate(parameters: weights, feed: makeFeeds().test)
-        modelTest = test
-        var metrics = ModelFile.metrics(of: chosen)
-        metrics["test_loss"] = test.loss
-        metrics["test_accuracy"] = test.accuracy
-        // One file however many ranks: rank 0 writes it.
-        guard isWriter else { return }
-        try modelFile(parameters: weights).write(to: modelPath, metrics: metrics)
-    }
-
-    /// Clears the sums of a new epoch (its order is `EpochOrder`'s, a function of the epoch).
-    private func beginEpoch() {
-        state.epochLossSum = 0
-        state.epochCorrect = 0
-    }
-
-    /// The feeds of this run's train, validation and test rows, made once; a stream reads ahead
-    /// from the run's position.
-    private func makeFeeds() throws -> (train: RowFeed, validation: RowFeed?, test: RowFeed) {
-        if let trainFeed, let testFeed { return (trainFeed, validationFeed, testFeed) }
-        if state.legacyOrder != nil, data.trainSplit == nil {
-            throw CheckpointError.badCheckpoint(
-                path: checkpoints?.runDirectory ?? "checkpoint",
-                reason: "it was written by a version that stored the epoch's order (format 1 or 2) mid-epoch, and only memory loading can replay that order; resume with --set data.loading=memory")
-        }
-        let train = try data.trainFeed(experiment, maxRows: experiment.batchSize, epoch: state.epoch, position: state.position)
-        let test = try data.evaluationFeed(data.test, split: data.testSplit, maxRows: Evaluator.chunkRows)
-        validationFeed = try data.validation.map { (layout) throws(DataError) in
-            try data.evaluationFeed(layout, split: data.validationSplit, maxRows: Evaluator.chunkRows)
-        }
-        trainFeed = train
-        testFeed = test
-        return (train, validationFeed, test)
-    }
-
-    /// One update from the rows `indices` of `split` (the next positions of the epoch); the
-    /// position and sums advance.
-    private func trainStep(indices: UnsafeBufferPointer<Int>, rows identities: UnsafeBufferPointer<Int>,
-                           from split: DataSplit, learningRate: Float) throws(TrainingError) {
-        let rows = indices.count
-        // On ranks, each rank's stop request travels with the step's loss sums, so every rank
-        // learns of a signal any of them received after the same step.
-        let stopRequest = group == nil ? 0 : localStopRequest() ?? 0
-        let sums = step(indices: indices, rows: identities, from: split, learningRate: learningRate,
-                        stopRequest: stopRequest)
-        guard sums.lossSum.isFinite else {
-            throw .diverged(step: state.step + 1, epoch: state.epoch, loss: sums.lossSum / Double(rows),
-                            learningRate: learningRate)
-        }
-        state.step += 1
-        state.position += rows
-        state.epochLossSum += sums.lossSum
-        state.epochCorrect += sums.correct
-    }
-
-    /// Evaluates the finished epoch on the validation split, which chooses, and (each epoch, or
-    /// only at the end: `training.test_every_epoch`) on the test split, which is only
-    /// recorded; keeps the weights when the epoch is the best so far; records it in the
-    /// history. The evaluation's time is not training time.
-    private func evaluateEpoch(learningRate: Float, started: ContinuousClock.Instant,
-                               timer: inout RunTimer) throws -> EpochRecord {
-        guard parameters.isFinite else {
-            throw TrainingError.diverged(step: state.step, epoch: state.epoch, loss: .nan, learningRate: learningRate)
-        }
-        let feeds = try makeFeeds()
-        let validation = try feeds.validation.map { (feed) throws(DataError) in try evaluator.evaluate(parameters: parameters, feed: feed) }
-        let test = experiment.testEveryEpoch ? try evaluator.evaluate(parameters: parameters, feed: feeds.test) : nil
-        timer.skip()
-        for loss in [validation?.loss, test?.loss].compactMap({ $0 }) where !loss.isFinite {
-            throw TrainingError.diverged(step: state.step, epoch: state.epoch, loss: loss, learningRate: learningRate)
-        }
-        let count = Double(data.train.rowCount)
-        let record = EpochRecord(
-            epoch: state.epoch, step: state.step, trainLoss: state.epochLossSum / count,
-            trainAccuracy: data.isClassification ? Double(state.epochCorrect) / count : nil,
-            validationLoss: validation?.loss, validationAccuracy: validation?.accuracy,
-            testLoss: test?.loss, testAccuracy: test?.accuracy, learningRate: Double(learningRate),
-            seconds: (timer.now - started).totalSeconds)
-        state.history.append(record)
-        state.epoch += 1
-        state.position = 0
-        if let bestParameters, selection.standing(state.history).best == state.history.count - 1 {
-            bestParameters.copy(from: parameters)
-        }
-        state.legacyOrder = nil
-        return record
-    }
-
-    /// Saves a checkpoint and throws `interrupted` when an observer asks to stop.
-    private func stopIfRequested(timer: inout RunTimer) throws {
-        let agreed = engine.agreedStopRequest
-        guard let signal = group == nil ? localStopRequest() : agreed == 0 ? nil : agreed else { return }
-        var path = lastSaved.flatMap { $0.step == state.step ? $0.path : nil }
-        if path == nil { path = try saveCheckpoint(timer: &timer) }
-        throw TrainingError.interrupted(signal: signal, checkpoint: path ?? "(no run directory)",
-                                        runDirectory: checkpoints?.runDirectory ?? "")
-    }
-
-    /// The first observer's stop request (a signal number), or nil.
-    private func localStopRequest() -> Int32? {
-        observers.lazy.compactMap { $0.stopRequested() }.first
-    }
-
-    /// One update from the rows `indices` of `split`, which are the train rows `rows` (what
-    /// keys their dropout masks; the same as `indices` when `split` is the train split in
-    /// memory): gradients on all workers, the fixed-order average, the optimizer. A non-finite
-    /// loss leaves the weights untouched.
-    @discardableResult
-    public func step(indices: UnsafeBufferPointer<Int>, rows: UnsafeBufferPointer<Int>, from split: DataSplit,
-                     learningRate: Float, stopRequest: Int32 = 0) -> ShardOutcome {
-        work.split = split
-        work.indices = indices
-        work.rowIdentities = rows
-        work.learningRate = learningRate
-        work.step = state.step
-        let sums = engine.step(shardCount: work.shardCount(rows: indices.count), rowCount: indices.count,
-                               stopRequest: stopRequest)
-        if sums.lossSum.isFinite { optimizer.finishStep() }
-        work.indices = UnsafeBufferPointer(start: nil, count: 0)
-        return sums
-    }
-
-    /// One update from the train rows `indices` (memory loading: rows of the split).
-    @discardableResult
-    public func step(indices: ArraySlice<Int>, learningRate: Float) -> ShardOutcome {
-        precondition(data.trainSplit != nil, "Trainer.step(indices:) needs the train split in memory (data.loading = memory)")
-        return indices.withUnsafeBufferPointer { step(indices: $0, rows: $0, from: data.trainSplit!, learningRate: learningRate) }
-    }
-
-    /// The mean gradient of the train rows `indices` into `gradient`, without an update;
-    /// returns the batch's loss sum and correct count (memory loading).
-    func computeGradient(indices: ArraySlice<Int>) -> ShardOutcome {
-        indices.withUnsafeBufferPointer { pointer in
-            work.split = data.trainSplit
-            work.indices = pointer
-            work.rowIdentities = pointer
-            defer { work.indices = UnsafeBufferPointer(start: nil, count: 0) }
-            return engine.step(shardCount: work.shardCount(rows: pointer.count), rowCount: pointer.count,
-                               applyUpdate: false)
-        }
     }
 }

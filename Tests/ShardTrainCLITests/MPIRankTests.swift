@@ -206,6 +206,12 @@ struct MPIRankTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let (launcher, lines) = try launch(3, ["train", file, "--run-dir", "run", "--workers", "1"], in: folder)
         let ranks = try rankProcesses(of: launcher, count: 3)
+        // Killed once the run has a checkpoint, so there is one to find intact afterwards.
+        let store = CheckpointStore(runDirectory: "\(folder)/run", everySteps: 0, everyEpochs: 1, keep: 1)
+        let started = ContinuousClock.now + .seconds(60)
+        while store.files().isEmpty && launcher.isRunning && ContinuousClock.now < started {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         let deadline = ContinuousClock.now + .seconds(60)
         kill(ranks[2]!, SIGKILL)
         let waited = waitForExit(launcher, within: .seconds(60))
@@ -218,7 +224,6 @@ struct MPIRankTests {
             #expect(!isRunning(ranks[rank]!), "rank \(rank) was still running 60 s after rank 2 was killed")
         }
         // The newest checkpoint is whole.
-        let store = CheckpointStore(runDirectory: "\(folder)/run", everySteps: 0, everyEpochs: 1, keep: 1)
         #expect(throws: Never.self) { _ = try store.newestValid(warn: { _ in }) }
     }
 
