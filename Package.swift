@@ -41,8 +41,10 @@ let package = Package(
         // The CPU's spin-wait hint and floating-point mode, which Swift cannot spell.
         .target(name: "CThreadSupport"),
         .target(name: "ShardCore", dependencies: ["CBLAS", "CThreadSupport"]),
+        // A crash inside a library's read of a damaged file, turned into a message and an exit code.
+        .target(name: "CCrashGuard"),
         // HDF5: owning File / Group / Dataset / Attribute types with typed errors.
-        .target(name: "ShardHDF5", dependencies: ["CHDF5"]),
+        .target(name: "ShardHDF5", dependencies: ["CHDF5", "CCrashGuard"]),
         // The network: parameter layout, dense layers, losses, optimizers, schedules.
         // Element-wise tanh and sigmoid in C, which the C compiler vectorises.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),

@@ -1,3 +1,4 @@
+import CCrashGuard
 import Dispatch
 import Synchronization
 
@@ -8,22 +9,34 @@ import Synchronization
 /// install a handler that ends the process with a message after a time limit; without one (the
 /// default, for library users) reads are not watched. Metadata reads take microseconds, so the
 /// limit is far above any honest read.
+///
+/// The same reads can also crash: HDF5 1.10.8 overruns a buffer in H5HG_read on some corrupt
+/// global heaps (found by fuzzing; AddressSanitizer reports a memcpy overlap). With `crashed`
+/// installed, a SIGSEGV or SIGBUS during a watched read writes that line and exits with its code.
 public enum HDF5StallGuard {
     public typealias Handler = @Sendable (_ what: String) -> Void
+    /// For a crash during a read: the line to write (given what was being read) and the exit code.
+    public typealias CrashReport = @Sendable (_ what: String) -> (line: String, exitCode: Int32)
 
-    private static let state = Mutex<(handler: Handler?, limit: Duration)>((nil, .seconds(30)))
+    private static let state = Mutex<(handler: Handler?, limit: Duration, crashed: CrashReport?)>((nil, .seconds(30), nil))
 
     /// Installs `handler` (called on another thread with a description of the stalled read;
-    /// it should end the process) and the time a metadata read may take before it is called.
-    public static func install(limit: Duration, handler: @escaping Handler) {
-        state.withLock { $0 = (handler, limit) }
+    /// it should end the process), the time a metadata read may take before it is called, and
+    /// what to print when such a read crashes.
+    public static func install(limit: Duration, handler: @escaping Handler, crashed: CrashReport? = nil) {
+        state.withLock { $0 = (handler, limit, crashed) }
     }
 
     /// Runs `body` (one metadata read) under the watch, when a handler is installed.
     static func watch<T>(_ what: @autoclosure () -> String, _ body: () throws(HDF5Error) -> T) throws(HDF5Error) -> T {
-        let (handler, limit) = state.withLock { ($0.handler, $0.limit) }
+        let (handler, limit, crashed) = state.withLock { ($0.handler, $0.limit, $0.crashed) }
         guard let handler else { return try body() }
         let description = what()
+        if let crashed {
+            let (line, code) = crashed(description)
+            shard_crash_guard_begin(line, code)
+        }
+        defer { if crashed != nil { shard_crash_guard_end() } }
         let alarm = DispatchWorkItem { handler(description) }
         let (seconds, attoseconds) = limit.components
         DispatchQueue.global().asyncAfter(

@@ -57,6 +57,9 @@ private func watchForHDF5Stalls() {
     HDF5StallGuard.install(limit: .milliseconds(Int(max(seconds, 0.1) * 1000))) { what in
         FailureReport.printError("HDF5 did not finish \(what) within \(seconds) s: the file is damaged (HDF5 loops on some corrupt files); restore or re-create it")
         _exit(ExitStatus.data.code)
+    } crashed: { what in
+        ("shardtrain: error: HDF5 crashed \(what): the file is damaged (HDF5 overruns a buffer on some corrupt files); restore or re-create it\n",
+         ExitStatus.data.code)
     }
 }
 
