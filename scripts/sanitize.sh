@@ -23,7 +23,9 @@ for kind in "${kinds[@]}"; do
   esac
   swift build --build-tests --sanitize="$kind" --scratch-path "$scratch" >&2
   # halt_on_error: a report fails the process (and so the test that ran it).
-  if ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 TSAN_OPTIONS=halt_on_error=1 \
+  # SHARDTRAIN_SANITIZER tells the one test whose input overruns a buffer inside libhdf5
+  # (hdf5-overrun.h5) to expect AddressSanitizer's report there instead of shardtrain's exit 65.
+  if SHARDTRAIN_SANITIZER=$kind ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 TSAN_OPTIONS=halt_on_error=1 \
        swift test --skip-build --sanitize="$kind" --scratch-path "$scratch" "${filter[@]}" \
        > "$scratch/test.log" 2>&1; then
     echo "$kind: clean ($(grep -E 'Test run with [0-9]+ tests' "$scratch/test.log" | tail -1))"

@@ -121,6 +121,12 @@ struct HDF5StallTests {
         var arguments = [command[0], "\(fixtures)/\(file)"]
         arguments += command.dropFirst()
         let run = try shardtrain(arguments, environment: ["SHARDTRAIN_HDF5_STALL_SECONDS": "2"])
+        if file == "hdf5-overrun.h5", ProcessInfo.processInfo.environment["SHARDTRAIN_SANITIZER"] == "address" {
+            // Under AddressSanitizer (scripts/sanitize.sh) the overrun is caught as it happens,
+            // before any signal: the report must place it inside libhdf5.
+            #expect(run.stderr.contains("AddressSanitizer") && run.stderr.contains("in H5HG_read"), "stderr: \(run.stderr)")
+            return
+        }
         #expect(run.status == 65, "exit \(run.status), stderr: \(run.stderr)")
         #expect(run.stderrLines.count == 1 && run.stderr.contains(file) && run.stderr.contains("damaged"),
                 "stderr: \(run.stderr)")
