@@ -148,14 +148,8 @@ public struct ModelFile {
             throw CheckpointError.badModelFile(path: path, reason: "'loss' is \"\(lossName)\", not one of \(Loss.allCases.map(\.rawValue))")
         }
         // The parameter count without overflow, and within the machine, before allocating it.
-        var count = 0
-        for (inputs, outputs) in zip(sizes, sizes.dropFirst()) {
-            let (weights, overflow) = inputs.multipliedReportingOverflow(by: outputs)
-            let (sum, overflowSum) = count.addingReportingOverflow(weights + outputs)
-            guard !overflow, !overflowSum else {
-                throw CheckpointError.badModelFile(path: path, reason: "'layer_sizes' \(sizes) describe more parameters than memory can hold")
-            }
-            count = sum
+        guard let count = ParameterLayout.parameterCount(layerSizes: sizes) else {
+            throw CheckpointError.badModelFile(path: path, reason: "'layer_sizes' \(sizes) describe more parameters than memory can hold")
         }
         guard let bytes = Memory.bytes(count, each: 4), bytes <= Memory.physicalBytes / 2 else {
             throw CheckpointError.badModelFile(path: path, reason: "'layer_sizes' \(sizes) describe \(count) parameters, more than this machine's memory can hold")

@@ -39,5 +39,20 @@ public struct ParameterLayout: Sendable, Equatable {
         count = offset
     }
 
+    /// How many parameters the layout of `layerSizes` holds, or nil when the count overflows:
+    /// for checking a size read from a file or an experiment before allocating it.
+    public static func parameterCount(layerSizes: [Int]) -> Int? {
+        var count = 0
+        for (inputs, outputs) in zip(layerSizes, layerSizes.dropFirst()) {
+            let (weights, overflow) = inputs.multipliedReportingOverflow(by: outputs)
+            guard !overflow else { return nil }
+            let (withBias, overflowBias) = weights.addingReportingOverflow(outputs)
+            let (sum, overflowSum) = count.addingReportingOverflow(withBias)
+            guard !overflowBias, !overflowSum else { return nil }
+            count = sum
+        }
+        return count
+    }
+
     public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ShardConfig
 import ShardCore
+import ShardNetwork
 
 extension Trainer {
     /// What training this network needs in memory, checked against the machine before any of
@@ -9,8 +10,8 @@ extension Trainer {
     /// activations. Widths are at most 2^24 (the schema), so the products cannot overflow.
     static func checkMemory(experiment: Experiment, data: PreparedData) throws(ExperimentError) {
         let sizes = [data.train.width] + experiment.hidden + [data.outputWidth]
-        var parameters = 0
-        for (inputs, outputs) in zip(sizes, sizes.dropFirst()) { parameters += inputs * outputs + outputs }
+        // Widths are at most 2^24 (the schema), so the count cannot overflow.
+        let parameters = ParameterLayout.parameterCount(layerSizes: sizes) ?? Int.max
         let shards = (experiment.batchSize + experiment.shardRows - 1) / max(experiment.shardRows, 1)
         // Parameters, mean gradient, optimizer slots, shard gradients, and the best epoch's
         // weights with validation data.

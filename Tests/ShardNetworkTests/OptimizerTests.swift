@@ -115,6 +115,14 @@ struct LearningRateScheduleTests {
 }
 
 struct ParameterLayoutTests {
+    @Test func parameterCountMatchesTheLayoutAndRefusesOverflow() {
+        for sizes in [[784, 256, 128, 10], [4, 3], [1, 1, 1, 1]] {
+            #expect(ParameterLayout.parameterCount(layerSizes: sizes) == ParameterLayout(layerSizes: sizes).count)
+        }
+        #expect(ParameterLayout.parameterCount(layerSizes: [1 << 40, 1 << 40, 3]) == nil)
+        #expect(ParameterLayout.parameterCount(layerSizes: [Int.max, 1]) == nil)
+    }
+
     @Test func namesShapesAndOffsets() {
         let layout = ParameterLayout(layerSizes: [784, 256, 10])
         #expect(layout.entries.map(\.name) == ["dense0.weight", "dense0.bias", "dense1.weight", "dense1.bias"])
