@@ -24,7 +24,7 @@ final class SplitBlockReader: @unchecked Sendable {
     init(layout: SplitLayout, file: DatasetFile, chunkCacheBytes: Int) throws(DataError) {
         self.layout = layout
         labelLimit = layout.labelLimit ?? 0
-        let group = try file.splitGroup(layout.split)
+        let group = try file.splitGroup(layout.group)
         x = try file.reading { () throws(HDF5Error) in
             try group.dataset(layout.featuresName, chunkCacheBytes: chunkCacheBytes)
         }
@@ -38,60 +38,147 @@ final class SplitBlockReader: @unchecked Sendable {
         labelStaging = layout.isLabelled ? [Int64](repeating: 0, count: stagingRows) : []
     }
 
-    /// Reads rows `rows` of the split into rows `at ..< at + rows.count` of `destination`.
+    /// Reads rows `rows` of the layout (file rows, or rows of its `fileRows`) into rows
+    /// `at ..< at + rows.count` of `destination`.
     func read(rows: Range<Int>, into destination: DataSplit, at firstRow: Int) throws(DataError) {
         guard !rows.isEmpty else { return }
-        try checkFileUnchanged(rows: rows)
+        guard let map = layout.fileRows else {
+            return try read(fileRuns: [rows], into: destination, at: firstRow)
+        }
+        try read(fileRuns: Self.runs(of: map[rows]), into: destination, at: firstRow)
+    }
+
+    /// Reads the layout's rows `rows` (ascending) into consecutive rows of `destination` from
+    /// `at` on: only those rows are read from the file.
+    func read(selectedRows rows: some Collection<Int>, into destination: DataSplit, at firstRow: Int) throws(DataError) {
+        guard !rows.isEmpty else { return }
+        if let map = layout.fileRows {
+            try read(fileRuns: Self.runs(of: rows.lazy.map { map[$0] }), into: destination, at: firstRow)
+        } else {
+            try read(fileRuns: Self.runs(of: rows), into: destination, at: firstRow)
+        }
+    }
+
+    /// Ascending rows as runs of consecutive rows.
+    static func runs(of rows: some Sequence<Int>) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = -1, end = -1
+        for row in rows {
+            if row == end {
+                end += 1
+            } else {
+                if start >= 0 { runs.append(start..<end) }
+                start = row
+                end = row + 1
+            }
+        }
+        if start >= 0 { runs.append(start..<end) }
+        return runs
+    }
+
+    /// The file row at `offset` of the rows of `runs` taken one after another.
+    private static func fileRow(atOffset offset: Int, of runs: [Range<Int>]) -> Int {
+        var left = offset
+        for run in runs {
+            if left < run.count { return run.lowerBound + left }
+            left -= run.count
+        }
+        return runs.last?.upperBound ?? 0
+    }
+
+    /// Runs per HDF5 read: a selection of many hyperslabs costs HDF5 more per run as it grows.
+    static let runsPerRead = 64
+
+    /// Reads the file rows of `runs` (ascending, disjoint), one after another, into rows
+    /// `at ...` of `destination`, checking every value.
+    private func read(fileRuns runs: [Range<Int>], into destination: DataSplit, at firstRow: Int) throws(DataError) {
+        guard let first = runs.first, let last = runs.last else { return }
+        try checkFileUnchanged(rows: first.lowerBound..<last.upperBound)
+        var row = firstRow
+        var start = 0
+        while start < runs.count {
+            let group = Array(runs[start..<min(start + Self.runsPerRead, runs.count)])
+            try readChecked(fileRuns: group, into: destination, at: row)
+            row += group.reduce(0) { $0 + $1.count }
+            start += group.count
+        }
+    }
+
+    private func readChecked(fileRuns runs: [Range<Int>], into destination: DataSplit, at firstRow: Int) throws(DataError) {
+        let total = runs.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return }
+        let span = runs.first!.lowerBound..<runs.last!.upperBound
         let width = layout.width
         do {
             switch destination.featureStorage {
             case .uint8(let bytes):
-                try x.readRows(rows, into: UnsafeMutableBufferPointer(start: bytes.pointer + firstRow * width,
-                                                                      count: rows.count * width))
+                try x.readRows(runs: runs, into: UnsafeMutableBufferPointer(start: bytes.pointer + firstRow * width,
+                                                                            count: total * width))
             case .float32(let floats):
                 let target = UnsafeMutableBufferPointer(start: floats.pointer + firstRow * width,
-                                                        count: rows.count * width)
-                try x.readRows(rows, into: target)
+                                                        count: total * width)
+                try x.readRows(runs: runs, into: target)
                 if let bad = target.firstIndex(where: { !$0.isFinite }) {
-                    throw DataError.nonFinite(file: layout.file, object: x.path, row: rows.lowerBound + bad / width,
+                    throw DataError.nonFinite(file: layout.file, object: x.path,
+                                              row: Self.fileRow(atOffset: bad / width, of: runs),
                                               column: bad % width, value: target[bad])
                 }
             }
             switch destination.targets {
             case .labels(let labels):
-                var start = rows.lowerBound
-                while start < rows.upperBound {
-                    let part = start..<min(start + stagingRows, rows.upperBound)
-                    try labelStaging.withUnsafeMutableBufferPointer { staging in
-                        let window = UnsafeMutableBufferPointer(rebasing: staging[0..<part.count])
-                        try y.readRows(part, into: window)
-                        for (offset, label) in window.enumerated() {
-                            guard label >= 0, label < Int64(labelLimit) else {
-                                throw DataError.labelOutOfRange(file: layout.file, object: y.path,
-                                                                row: part.lowerBound + offset, label: label,
-                                                                classCount: labelLimit)
-                            }
-                            labels[firstRow + part.lowerBound - rows.lowerBound + offset] = Int32(label)
+                // In parts of at most `stagingRows` rows (a long run is cut).
+                var part: [Range<Int>] = []
+                var partRows = 0
+                var written = 0
+                func flush() throws(DataError) {
+                    guard partRows > 0 else { return }
+                    do {
+                        try labelStaging.withUnsafeMutableBufferPointer { (staging) throws(HDF5Error) in
+                            try y.readRows(runs: part, into: UnsafeMutableBufferPointer(rebasing: staging[0..<partRows]))
                         }
+                    } catch {
+                        throw DataError.readFailed(file: layout.file, object: y.path, rows: span, reason: error.description)
                     }
-                    start = part.upperBound
+                    for offset in 0..<partRows {
+                        let label = labelStaging[offset]
+                        guard label >= 0, label < Int64(labelLimit) else {
+                            throw DataError.labelOutOfRange(file: layout.file, object: y.path,
+                                                            row: Self.fileRow(atOffset: offset, of: part), label: label,
+                                                            classCount: labelLimit)
+                        }
+                        labels[firstRow + written + offset] = Int32(label)
+                    }
+                    written += partRows
+                    part.removeAll(keepingCapacity: true)
+                    partRows = 0
                 }
+                for run in runs {
+                    var start = run.lowerBound
+                    while start < run.upperBound {
+                        let piece = start..<min(run.upperBound, start + stagingRows - partRows)
+                        part.append(piece)
+                        partRows += piece.count
+                        if partRows == stagingRows { try flush() }
+                        start = piece.upperBound
+                    }
+                }
+                try flush()
             case .values(let values, let targetWidth):
                 let target = UnsafeMutableBufferPointer(start: values.pointer + firstRow * targetWidth,
-                                                        count: rows.count * targetWidth)
-                try y.readRows(rows, into: target)
+                                                        count: total * targetWidth)
+                try y.readRows(runs: runs, into: target)
                 if let bad = target.firstIndex(where: { !$0.isFinite }) {
                     throw DataError.nonFinite(file: layout.file, object: y.path,
-                                              row: rows.lowerBound + bad / targetWidth,
+                                              row: Self.fileRow(atOffset: bad / targetWidth, of: runs),
                                               column: bad % targetWidth, value: target[bad])
                 }
             }
         } catch let error as DataError {
             throw error
         } catch let error as HDF5Error {
-            throw DataError.readFailed(file: layout.file, object: x.path, rows: rows, reason: error.description)
+            throw DataError.readFailed(file: layout.file, object: x.path, rows: span, reason: error.description)
         } catch {
-            throw DataError.readFailed(file: layout.file, object: x.path, rows: rows, reason: "\(error)")
+            throw DataError.readFailed(file: layout.file, object: x.path, rows: span, reason: "\(error)")
         }
     }
 

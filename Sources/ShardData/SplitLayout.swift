@@ -31,16 +31,45 @@ public struct SplitLayout: Sendable, Equatable {
     public let blockRows: Int
     /// The features' chunk shape, nil when contiguous.
     public let featureChunks: [Int]?
+    /// The group in the file that holds the split (`split` may be a name for people, such as
+    /// "train (held out)").
+    public let group: String
+    /// nil: row r is the file's row r. Otherwise row r of this layout is file row
+    /// `fileRows[r]` (ascending): a subset of the group's rows, such as the rows
+    /// `data.validation_fraction` keeps for training or holds out.
+    public let fileRows: [Int]?
+
+    public init(file: String, split: String, featuresName: String, targetsName: String, rowCount: Int,
+                width: Int, featureKind: FeatureKind, scale: Double, targetWidth: Int?, labelLimit: Int?,
+                blockRows: Int, featureChunks: [Int]?, group: String? = nil, fileRows: [Int]? = nil) {
+        precondition(fileRows == nil || fileRows!.count == rowCount)
+        self.file = file
+        self.split = split
+        self.featuresName = featuresName
+        self.targetsName = targetsName
+        self.rowCount = rowCount
+        self.width = width
+        self.featureKind = featureKind
+        self.scale = scale
+        self.targetWidth = targetWidth
+        self.labelLimit = labelLimit
+        self.blockRows = blockRows
+        self.featureChunks = featureChunks
+        self.group = group ?? split
+        self.fileRows = fileRows
+    }
 
     public var isLabelled: Bool { targetWidth == nil }
 
-    /// The layout of `rowCount` rows of this split (rows held out for validation, or the
-    /// held-out rows themselves), named `name`: the same kinds, blocks and chunks.
-    public func subset(rowCount: Int, name: String) -> SplitLayout {
+    /// The layout of the rows `rows` (ascending rows of this layout) of this split (the rows
+    /// `data.validation_fraction` keeps for training, or those it holds out), named `name`:
+    /// the same kinds, blocks and chunks, read from the same group.
+    public func subset(rows: [Int], name: String) -> SplitLayout {
         SplitLayout(file: file, split: name, featuresName: featuresName, targetsName: targetsName,
-                    rowCount: rowCount, width: width, featureKind: featureKind, scale: scale,
-                    targetWidth: targetWidth, labelLimit: labelLimit, blockRows: max(1, min(blockRows, rowCount)),
-                    featureChunks: featureChunks)
+                    rowCount: rows.count, width: width, featureKind: featureKind, scale: scale,
+                    targetWidth: targetWidth, labelLimit: labelLimit, blockRows: max(1, min(blockRows, rows.count)),
+                    featureChunks: featureChunks, group: group,
+                    fileRows: fileRows.map { map in rows.map { map[$0] } } ?? rows)
     }
 
     /// Bytes one row takes in memory: features as stored (uint8 stays uint8, float64 becomes

@@ -67,29 +67,49 @@ public struct HDF5Dataset: HDF5Object, Sendable {
     public func readRows<T: HDF5Element>(
         _ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<T>
     ) throws(HDF5Error) {
+        try readRows(runs: [rows], into: destination)
+    }
+
+    /// Reads the rows of `runs` (ranges of the first dimension, ascending and disjoint) into
+    /// `destination`, one after another, in one read: a selection of several hyperslabs, so a
+    /// caller that wants scattered rows reads those rows only.
+    public func readRows<T: HDF5Element>(
+        runs: [Range<Int>], into destination: UnsafeMutableBufferPointer<T>
+    ) throws(HDF5Error) {
         let dims = try shape
-        guard let rowCount = dims.first, rows.lowerBound >= 0, rows.upperBound <= rowCount else {
-            throw HDF5Error.shapeMismatch(
-                file: file.path, object: path, expected: "at least \(rows.upperBound) rows",
-                found: "\(try shape)")
-        }
         let rowWidth = dims.dropFirst().reduce(1, *)
-        guard destination.count == rows.count * rowWidth else {
+        var total = 0
+        var previousEnd = 0
+        for run in runs {
+            guard let rowCount = dims.first, run.lowerBound >= previousEnd, run.upperBound <= rowCount else {
+                throw HDF5Error.shapeMismatch(
+                    file: file.path, object: path, expected: "ascending disjoint row ranges within \(dims)",
+                    found: "rows \(run)")
+            }
+            previousEnd = run.upperBound
+            total += run.count
+        }
+        guard destination.count == total * rowWidth else {
             throw HDF5Error.shapeMismatch(
                 file: file.path, object: path, expected: "\(destination.count) values",
-                found: "\(rows.count * rowWidth) values in rows \(rows)")
+                found: "\(total * rowWidth) values in \(runs.count) row ranges")
         }
-        guard !rows.isEmpty, rowWidth > 0 else { return }
+        guard total > 0, rowWidth > 0 else { return }
         let fileSpace = try checked(H5Dget_space(try handle.id()), "read dataspace", file: file.path,
                                     object: path)
         defer { H5Sclose(fileSpace) }
         var start = [hsize_t](repeating: 0, count: dims.count)
         var count = dims.map { hsize_t($0) }
-        start[0] = hsize_t(rows.lowerBound)
-        count[0] = hsize_t(rows.count)
-        try checked(
-            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil),
-            "select rows \(rows)", file: file.path, object: path)
+        var operation = H5S_SELECT_SET
+        for run in runs where !run.isEmpty {
+            start[0] = hsize_t(run.lowerBound)
+            count[0] = hsize_t(run.count)
+            try checked(
+                H5Sselect_hyperslab(fileSpace, operation, &start, nil, &count, nil),
+                "select rows \(run)", file: file.path, object: path)
+            operation = H5S_SELECT_OR
+        }
+        count[0] = hsize_t(total)
         let memorySpace = try checked(
             H5Screate_simple(Int32(count.count), &count, nil), "create dataspace",
             file: file.path, object: path)
@@ -97,7 +117,8 @@ public struct HDF5Dataset: HDF5Object, Sendable {
         try checked(
             H5Dread(try handle.id(), T.nativeType, memorySpace, fileSpace,
                     HDF5Library.defaultProperties, destination.baseAddress),
-            "read rows \(rows)", file: file.path, object: path)
+            runs.count == 1 ? "read rows \(runs[0])" : "read \(total) rows from \(runs[0].lowerBound) to \(previousEnd - 1)",
+            file: file.path, object: path)
     }
 
     public func readRows<T: HDF5Element>(_ rows: Range<Int>, as type: T.Type = T.self) throws(HDF5Error) -> [T] {

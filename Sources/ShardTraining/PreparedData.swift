@@ -8,8 +8,8 @@ import ShardNetwork
 /// loaded into memory or left in the file to be streamed (`data.loading`, datasets/README.md).
 /// The epoch order is the same either way, so the weights are too. With
 /// `data.validation_fraction`, `train` is the train split without its held-out rows and
-/// `validation` those rows (copied out in memory: the train split takes twice its memory while
-/// loading).
+/// `validation` those rows, each a subset of the file's train group (`SplitLayout.fileRows`)
+/// that is loaded or streamed alone.
 public struct PreparedData: Sendable {
     public enum Loading: String, Sendable { case memory, stream }
 
@@ -101,8 +101,6 @@ public struct PreparedData: Sendable {
                 file: experiment.dataPath, object: "/",
                 problem: "needs \(Memory.describe(bytes)) in memory for its splits, more than this machine's \(Memory.describe(Memory.physicalBytes)) allows; stream it with --set data.loading=\"stream\" (or \"auto\")")
         }
-        var trainSplit = loading == .memory ? try file.load(train) : nil
-        var validationSplit = loading == .memory ? try validation.map { (layout) throws(DataError) in try file.load(layout) } : nil
         // Held out after the checks, so the class count comes from the whole train split.
         var heldOutRows: [Int]?
         if experiment.validationFraction > 0 {
@@ -114,18 +112,14 @@ public struct PreparedData: Sendable {
                     file: experiment.dataPath, object: "/\(train.split)",
                     problem: "has \(rowCount) rows, of which data.validation_fraction = \(experiment.validationFraction) holds out \(held.count): \(held.isEmpty ? "no validation rows" : "no rows to train on"); choose a fraction that leaves rows on both sides, or give data.validation_split")
             }
-            guard let whole = trainSplit else {
-                throw DataError.invalid(
-                    file: experiment.dataPath, object: "/\(train.split)",
-                    problem: "is streamed (data.loading), and data.validation_fraction holds rows out of a train split in memory only; give a validation group with data.validation_split, or set data.loading = \"memory\"")
-            }
-            validationSplit = whole.selecting(rows: held, name: "\(experiment.trainSplit) (held out)")
-            trainSplit = whole.selecting(rows: HeldOutRows.complement(of: held, rowCount: rowCount),
-                                         name: experiment.trainSplit)
-            validation = train.subset(rowCount: held.count, name: "\(experiment.trainSplit) (held out)")
-            train = train.subset(rowCount: rowCount - held.count, name: experiment.trainSplit)
+            // Both are subsets of the file's train group, read (in memory or streamed) row by
+            // row of their own, so neither ever holds the other's rows.
+            validation = train.subset(rows: held, name: "\(experiment.trainSplit) (held out)")
+            train = train.subset(rows: HeldOutRows.complement(of: held, rowCount: rowCount), name: experiment.trainSplit)
             heldOutRows = held
         }
+        let trainSplit = loading == .memory ? try file.load(train) : nil
+        let validationSplit = loading == .memory ? try validation.map { (layout) throws(DataError) in try file.load(layout) } : nil
         return PreparedData(
             train: train, validation: validation, test: test, trainSplit: trainSplit, validationSplit: validationSplit,
             testSplit: loading == .memory ? try file.load(test) : nil, heldOutRows: heldOutRows,

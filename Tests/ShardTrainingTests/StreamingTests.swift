@@ -5,6 +5,7 @@ import Testing
 @testable import ShardCheckpoint
 @testable import ShardConfig
 @testable import ShardData
+import ShardHDF5
 @testable import ShardTraining
 
 /// Streaming a split through the reader gives, bit for bit, the run that loaded it whole:
@@ -62,6 +63,71 @@ struct StreamingTests {
         let plain = try trainer(["training.epochs=1", "data.loading=\"memory\"", "training.workers=1"])
         _ = try plain.run()
         #expect(plain.parameters.array != loaded.parameters.array)  // the masks did something
+    }
+
+    /// `data.validation_fraction` holds out the same rows streamed as in memory: the train
+    /// reader reads only the kept rows, the validation reader only the held-out ones, and the
+    /// run is bit for bit the one that loaded both.
+    @Test func withAValidationFractionStreamedEqualsLoadedBitForBit() throws {
+        let fraction = ["data.validation_fraction=0.1", "model.dropout=0.2", "training.epochs=2"]
+        let loaded = try trainer(fraction + ["data.loading=\"memory\"", "training.workers=1"])
+        _ = try loaded.run()
+        #expect(loaded.data.validation?.rowCount == 240 && loaded.data.train.rowCount == 2160)
+        for workers in [1, 3] {
+            let streamed = try trainer(fraction + ["data.loading=\"stream\"", "training.workers=\(workers)"])
+            #expect(streamed.data.trainSplit == nil && streamed.data.heldOutRows == loaded.data.heldOutRows)
+            _ = try streamed.run()
+            #expect(try #require(streamed.validationFeed).isStreaming)
+            #expect(streamed.parameters.array == loaded.parameters.array, "\(workers) workers")
+            #expect(streamed.state.history.map(\.validationLoss) == loaded.state.history.map(\.validationLoss))
+            #expect(streamed.state.history.map(\.validationAccuracy) == loaded.state.history.map(\.validationAccuracy))
+            #expect(streamed.state.history.allSatisfy { $0.validationLoss != nil })
+        }
+    }
+
+    /// What the streamed feeds hand out are the file rows the held-out split names: each
+    /// row's first byte is its row number (mod 256) and its label its row number's class.
+    @Test func streamedValidationAndTrainRowsAreTheHeldOutRowsAndTheRest() throws {
+        let path = temporaryPath("numbered-stream.h5")
+        let file = try HDF5File.create(path)
+        let rows = 1000, width = 3
+        for (split, count) in [("train", rows), ("test", 10)] {
+            let group = try file.root.createGroup(split)
+            try group.createDataset("x", shape: [count, width],
+                                    values: (0..<count).flatMap { [Float($0), Float($0 % 7), 1] }, chunks: [64, width])
+            try group.createDataset("y", shape: [count], values: (0..<count).map { Int32($0 % 5) }, chunks: [64])
+        }
+        try file.flush()
+        let experiment = try ExperimentLoader.load(
+            text: "", name: "stream", source: "test",
+            overrides: ["data.path=\"\(path)\"", "data.loading=\"stream\"", "data.validation_fraction=0.25",
+                        "training.batch_size=50", "data.shuffle_window=200"])
+        let data = try PreparedData.load(experiment)
+        let held = try #require(data.heldOutRows)
+        #expect(held.count == 250)
+        let validation = try data.evaluationFeed(try #require(data.validation), split: nil, maxRows: 100)
+        var seen: [Int] = []
+        for start in stride(from: 0, to: 250, by: 100) {
+            let indices = try validation.indices(pass: 0, positions: start..<min(start + 100, 250))
+            for index in indices {
+                let row = Int(validation.storage.features[index * width])
+                #expect(validation.storage.labels?[index] == Int32(row % 5))
+                seen.append(row)
+            }
+        }
+        #expect(seen == held)
+        let train = try data.trainFeed(experiment, maxRows: 50, epoch: 1, position: 0)
+        var trained: [Int] = []
+        for start in stride(from: 0, to: 750, by: 50) {
+            let indices = try train.indices(pass: 0, positions: start..<(start + 50))
+            for (offset, index) in indices.enumerated() {
+                let row = Int(train.storage.features[index * width])
+                #expect(train.storage.features[index * width + 1] == Float(row % 7))
+                #expect(train.rowIdentities[offset] == data.train.fileRows!.firstIndex(of: row))
+                trained.append(row)
+            }
+        }
+        #expect(Set(trained) == Set(0..<rows).subtracting(held) && trained.count == 750)
     }
 
     @Test func aStreamedRunStoppedAndResumedEqualsTheStraightOne() throws {
