@@ -99,10 +99,16 @@ public struct SplitLayout: Sendable, Equatable {
     /// A chunk cache that holds every chunk one block of rows touches, twice over (a block
     /// may start inside a chunk when rows are held out).
     public var chunkCacheBytes: Int {
-        guard let chunks = featureChunks, !chunks.isEmpty else { return 1 << 20 }
-        let chunkBytes = chunks.reduce(featureKind.bytes, *)
-        let rowChunks = (blockRows + chunks[0] - 1) / chunks[0] + 1
-        let columnChunks = (width + max(1, chunks.dropFirst().reduce(1, *)) - 1) / max(1, chunks.dropFirst().reduce(1, *))
-        return max(1 << 20, rowChunks * columnChunks * chunkBytes)
+        guard let chunks = featureChunks, !chunks.isEmpty, chunks.allSatisfy({ $0 >= 1 }) else { return 1 << 20 }
+        // Saturating, and at most 1 GiB: a chunk larger than the cache is read uncached.
+        func times(_ a: Int, _ b: Int) -> Int {
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            return overflow ? Int.max : product
+        }
+        let chunkBytes = chunks.reduce(featureKind.bytes, times)
+        let rowChunks = blockRows / chunks[0] + 2
+        let columnChunk = max(1, chunks.dropFirst().reduce(1, times))
+        let columnChunks = width / columnChunk + 1
+        return min(1 << 30, max(1 << 20, times(times(rowChunks, columnChunks), chunkBytes)))
     }
 }

@@ -15,7 +15,15 @@ extension HDF5Dataset {
             var dims = [hsize_t](repeating: 0, count: rank)
             try checked(H5Pget_chunk(properties, Int32(rank), &dims), "read chunk shape",
                         file: file.path, object: path)
-            return dims.map(Int.init)
+            return dims.map { Int(clamping: $0) }
+        }
+    }
+
+    /// Bytes the file holds for this dataset's elements (compressed, for chunks); 0 when none
+    /// were ever written.
+    public var storageBytes: Int {
+        get throws(HDF5Error) {
+            Int(clamping: H5Dget_storage_size(try handle.id()))
         }
     }
 

@@ -29,6 +29,14 @@ public enum HDF5ElementKind: Equatable, Sendable, CustomStringConvertible {
 
     public var isFloat: Bool { if case .float = self { return true } else { return false } }
 
+    /// Bytes per element as stored, for numbers.
+    public var bytes: Int? {
+        switch self {
+        case .float(let bits), .signedInteger(let bits), .unsignedInteger(let bits): return bits / 8
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .float(let bits): return "float\(bits)"

@@ -20,7 +20,8 @@ func extent(of space: hid_t) -> [Int] {
     guard rank > 0 else { return [] }
     var dims = [hsize_t](repeating: 0, count: rank)
     H5Sget_simple_extent_dims(space, &dims, nil)
-    return dims.map(Int.init)
+    // A corrupt file may claim more than Int.max: clamped, it fails every size check after.
+    return dims.map { Int(clamping: $0) }
 }
 
 extension HDF5ObjectKind {

@@ -189,6 +189,27 @@ struct BadInputMatrixTests {
                     g = f.create_group(s); g['x'] = np.ones((40, 0), 'f4'); g['y'] = np.zeros(40, 'i4')
                 """))]
         },
+        Case("a split claiming a terabyte in a small file", 65, ["/train/x", "no data in the file"]) { f in
+            ["train", try experiment(f, data: try dataset(f, "terabyte.h5", """
+                  for s in ['train', 'test']:
+                    g = f.create_group(s); g.create_dataset('x', shape=(2**30, 1024), dtype='f4', chunks=(64, 1024))
+                    g.create_dataset('y', shape=(2**30,), dtype='i4', chunks=(4096,))
+                """))]
+        },
+        Case("a split claiming 100 MB of never-written chunks", 65, ["/train/x", "never written"]) { f in
+            ["train", try experiment(f, data: try dataset(f, "unwritten.h5", """
+                  for s in ['train', 'test']:
+                    g = f.create_group(s); g.create_dataset('x', shape=(32768, 784), dtype='f4', chunks=(256, 784))
+                    g['y'] = np.zeros(32768, 'i4')
+                """))]
+        },
+        Case("dimensions whose row width overflows", 65, ["/train/x", "overflows"]) { f in
+            ["train", try experiment(f, data: try dataset(f, "overflow.h5", """
+                  for s in ['train', 'test']:
+                    g = f.create_group(s); g.create_dataset('x', shape=(4, 2**31, 2**31, 2**31), dtype='u1', chunks=(1, 1, 1, 64))
+                    g['y'] = np.zeros(4, 'i4')
+                """))]
+        },
         Case("arrays nested 100000 deep", 64, ["nested"]) { f in
             ["train", try experiment(f, hidden: String(repeating: "[", count: 100_000))]
         },

@@ -25,8 +25,15 @@ struct CheckpointVersion1Tests {
         let trainer = try Trainer(experiment: experiment, data: try PreparedData.load(experiment))
         try trainer.restore(from: start)
         _ = try trainer.run()
-        #expect(trainer.parameters.array == end.model.parameters.array)
-        #expect(trainer.state.history.map(\.trainLoss) == end.state.history.map(\.trainLoss))
+        // The fixture was written on another machine, whose OpenBLAS kernels (AVX-512) round a
+        // product differently from AVX2's in the last bit: equal to float precision, not
+        // bitwise. A wrong order of rows would differ in the first digits.
+        let weights = trainer.parameters.array, expected = end.model.parameters.array
+        #expect(weights.count == expected.count)
+        #expect(zip(weights, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        let losses = trainer.state.history.map(\.trainLoss), expectedLosses = end.state.history.map(\.trainLoss)
+        #expect(losses.count == expectedLosses.count)
+        #expect(zip(losses, expectedLosses).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
         #expect(trainer.state.legacyOrder == nil)
     }
 
