@@ -36,8 +36,10 @@ public final class StreamingReader: @unchecked Sendable {
     /// Reads `layout`'s split in `recipe`'s order; enough slots for `maxRows` rows per call
     /// plus one window read ahead. `firstTicket` is where reading starts.
     /// `endTicket`: no window from it on is read (the run's last epoch ends there).
+    /// `rows`: on one of several MPI ranks, the positions this rank computes; only their rows
+    /// are read (the ring's other rows are left as they are: no step of this rank reads them).
     public init(layout: SplitLayout, file: DatasetFile, recipe: OrderRecipe, maxRows: Int,
-                labelLimit: Int, firstTicket: Int = 0, endTicket: Int = .max) throws(DataError) {
+                labelLimit: Int, firstTicket: Int = 0, endTicket: Int = .max, rows: RankRows? = nil) throws(DataError) {
         self.recipe = recipe
         // A slot never holds more than the split: a small split is one window a pass.
         windowRows = min(recipe.actualWindowRows, recipe.rowCount)
@@ -52,7 +54,7 @@ public final class StreamingReader: @unchecked Sendable {
         blockReader.labelLimit = labelLimit
         state = SharedState(slotCount: slotCount, base: firstTicket, endTicket: endTicket)
         let work = ReaderWork(state: state, reader: blockReader, recipe: recipe, ring: ring, staging: staging,
-                              windowRows: windowRows)
+                              windowRows: windowRows, rankRows: rows)
         let state = state
         thread = Thread {
             work.run()
@@ -81,6 +83,9 @@ public final class StreamingReader: @unchecked Sendable {
 
     /// Acquires that had to wait for the reader, and the seconds they waited.
     public var waits: (count: Int, seconds: Double) { state.waitFigures() }
+
+    /// Rows read from the file so far (a window read for a ticket no longer wanted included).
+    public var rowsRead: Int { state.rowsReadSoFar() }
 }
 
 /// The reader's and the consumer's shared state, under one condition.
@@ -95,6 +100,7 @@ private final class SharedState: @unchecked Sendable {
     var stopping = false
     var waitCount = 0
     var waitSeconds = 0.0
+    var rowsRead = 0
     let endTicket: Int
     /// Signalled when the thread has ended (its handles released).
     let finished = DispatchSemaphore(value: 0)
@@ -145,6 +151,12 @@ private final class SharedState: @unchecked Sendable {
         condition.unlock()
     }
 
+    func rowsReadSoFar() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return rowsRead
+    }
+
     func waitFigures() -> (count: Int, seconds: Double) {
         condition.lock()
         defer { condition.unlock() }
@@ -168,8 +180,9 @@ private final class SharedState: @unchecked Sendable {
         return nil
     }
 
-    func finished(ticket: Int, slot: Int, generation: Int, error: DataError?) {
+    func finished(ticket: Int, slot: Int, generation: Int, error: DataError?, rows: Int) {
         condition.lock()
+        rowsRead += rows
         if self.generation == generation, slotTicket[slot] == ticket {
             slotReady[slot] = true
             slotError[slot] = error
@@ -179,7 +192,9 @@ private final class SharedState: @unchecked Sendable {
     }
 }
 
-/// What the reader thread runs.
+/// What the reader thread runs. Shared with the thread that starts it only through `init`:
+/// afterwards the reader thread alone uses `reader`, `staging` and the ring slots it is
+/// filling (see `StreamingReader`), so the class is `@unchecked Sendable`.
 private struct ReaderWork: @unchecked Sendable {
     let state: SharedState
     let reader: SplitBlockReader
@@ -187,6 +202,7 @@ private struct ReaderWork: @unchecked Sendable {
     let ring: DataSplit
     let staging: DataSplit
     let windowRows: Int
+    let rankRows: RankRows?
 
     func run() {
         var orderPass = -1
@@ -199,29 +215,49 @@ private struct ReaderWork: @unchecked Sendable {
                 orderPass = pass
             }
             var failure: DataError?
+            var rows = 0
             do {
-                try fill(slot: slot, window: window, order: order)
+                rows = try fill(slot: slot, window: window, order: order)
             } catch {
                 failure = error
             }
-            state.finished(ticket: ticket, slot: slot, generation: generation, error: failure)
+            state.finished(ticket: ticket, slot: slot, generation: generation, error: failure, rows: rows)
         }
     }
 
     /// Reads the window's blocks into staging, one at a time, and puts each row where its
-    /// visiting position says.
-    private func fill(slot: Int, window: Int, order: EpochOrder) throws(DataError) {
+    /// visiting position says; on a rank, only the rows at the positions it computes. Returns
+    /// the rows read.
+    private func fill(slot: Int, window: Int, order: EpochOrder) throws(DataError) -> Int {
         let permutation = order.permutation(ofWindow: window)
         var destination = [Int](repeating: 0, count: permutation.count)
         for (position, concatenated) in permutation.enumerated() { destination[concatenated] = position }
         let base = slot * windowRows
         var concatenated = 0
+        var read = 0
+        let windowStart = order.positions(ofWindow: window).lowerBound
+        var selected: [Int] = []
         for rows in order.blockRanges(ofWindow: window) {
-            try reader.read(rows: rows, into: staging, at: 0)
-            for row in 0..<rows.count {
-                ring.copyRow(row, of: staging, to: base + destination[concatenated + row])
+            if let rankRows {
+                selected.removeAll(keepingCapacity: true)
+                for row in 0..<rows.count where rankRows.owns(position: windowStart + destination[concatenated + row],
+                                                              rowCount: order.rowCount) {
+                    selected.append(row)
+                }
+                try reader.read(selectedRows: selected.lazy.map { rows.lowerBound + $0 }, into: staging, at: 0)
+                for (index, row) in selected.enumerated() {
+                    ring.copyRow(index, of: staging, to: base + destination[concatenated + row])
+                }
+                read += selected.count
+            } else {
+                try reader.read(rows: rows, into: staging, at: 0)
+                for row in 0..<rows.count {
+                    ring.copyRow(row, of: staging, to: base + destination[concatenated + row])
+                }
+                read += rows.count
             }
             concatenated += rows.count
         }
+        return read
     }
 }

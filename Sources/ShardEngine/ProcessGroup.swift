@@ -1,3 +1,5 @@
+import ShardCore
+
 /// The other processes of a run (MPI ranks, in `ShardCluster`), as the engine and the trainer
 /// need them, and all they know of MPI. A run without one is a single process: the engine then
 /// takes exactly the code path it takes without ranks.
@@ -40,9 +42,7 @@ public struct RankPlan: Sendable, Equatable {
     public let slices: [Range<Int>]
 
     public init(shardCount: Int, parameterCount: Int, rankCount: Int) {
-        shards = (0..<rankCount).map {
-            ($0 * shardCount / rankCount)..<(($0 + 1) * shardCount / rankCount)
-        }
+        shards = (0..<rankCount).map { ShardDivision.block($0, of: shardCount, parts: rankCount) }
         slices = Self.slices(count: parameterCount, parts: rankCount)
     }
 

@@ -34,7 +34,15 @@ final class ProgressDisplay: TrainingObserver {
             + (trainer.data.validation.map { "\($0.rowCount) validation / " } ?? "")
             + "\(trainer.data.test.rowCount) test samples, "
             + "\(e.epochs) epochs of \(trainer.stepsPerEpoch) steps, \(layout(trainer)), "
-            + "data \(trainer.data.loading == .stream ? "streamed" : "in memory")\(resuming)")
+            + "data \(dataPlacement(trainer))\(resuming)")
+    }
+
+    /// `in memory`, `streamed`, or on ranks with the test split in memory `train rows streamed
+    /// per rank, evaluation in memory`.
+    private func dataPlacement(_ trainer: Trainer) -> String {
+        let evaluation = trainer.data.loading == .stream ? "streamed" : "in memory"
+        guard (trainer.group?.rankCount ?? 1) > 1 else { return evaluation }
+        return "train rows streamed per rank, evaluation \(evaluation)"
     }
 
     /// `2 workers`, or on MPI ranks `3 ranks x 2 workers`.

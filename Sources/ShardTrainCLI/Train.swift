@@ -145,7 +145,7 @@ struct Train: ParsableCommand {
             ?? ExperimentLoader.load(path: file, overrides: overrides)
         let path = runDir ?? name.map { "runs/\($0)" } ?? experiment.defaultRunDirectory
         try checkOutputsAreNotInputs(experiment: experiment, experimentFile: file, runDirectory: path)
-        let data = try PreparedData.load(experiment)
+        let data = try PreparedData.load(experiment, rankCount: ranks?.group.rankCount ?? 1)
         let store = CheckpointStore(runDirectory: path, experiment: experiment)
         let trainer = try Trainer(experiment: experiment, data: data, checkpoints: store,
                                   group: ranks?.group, processors: ranks?.processors)

@@ -36,7 +36,10 @@ public struct PreparedData: Sendable {
     /// The most classes inferred from labels alone (without a `classes` attribute).
     static let maximumInferredClasses = 1 << 20
 
-    public static func load(_ experiment: Experiment) throws(DataError) -> PreparedData {
+    /// `rankCount`: the ranks of an MPI run. On more than one, the train split is always
+    /// streamed, each rank reading only the rows of its own micro-shards (`RankRows`); the
+    /// evaluated splits follow `data.loading`.
+    public static func load(_ experiment: Experiment, rankCount: Int = 1) throws(DataError) -> PreparedData {
         let started = ContinuousClock.now
         let file = try DatasetFile(path: experiment.dataPath)
         func layout(_ split: String) throws(DataError) -> SplitLayout {
@@ -118,7 +121,7 @@ public struct PreparedData: Sendable {
             train = train.subset(rows: HeldOutRows.complement(of: held, rowCount: rowCount), name: experiment.trainSplit)
             heldOutRows = held
         }
-        let trainSplit = loading == .memory ? try file.load(train) : nil
+        let trainSplit = loading == .memory && rankCount == 1 ? try file.load(train) : nil
         let validationSplit = loading == .memory ? try validation.map { (layout) throws(DataError) in try file.load(layout) } : nil
         return PreparedData(
             train: train, validation: validation, test: test, trainSplit: trainSplit, validationSplit: validationSplit,
@@ -150,14 +153,16 @@ public struct PreparedData: Sendable {
     }
 
     /// A feed of the train split in epoch order, `maxRows` rows at a time, starting (for a
-    /// stream, reading ahead from) epoch `epoch` at `position`.
-    public func trainFeed(_ experiment: Experiment, maxRows: Int, epoch: Int, position: Int) throws(DataError) -> RowFeed {
+    /// stream, reading ahead from) epoch `epoch` at `position`. `rankRows`: on one of several
+    /// ranks, the positions this rank computes, the only rows its stream reads.
+    public func trainFeed(_ experiment: Experiment, maxRows: Int, epoch: Int, position: Int,
+                          rankRows: RankRows? = nil) throws(DataError) -> RowFeed {
         let recipe = trainRecipe(experiment)
         if let trainSplit { return RowFeed(recipe: recipe, split: trainSplit, maxRows: maxRows) }
         let first = (epoch - 1) * recipe.windowCount + position / recipe.actualWindowRows
         return RowFeed(reader: try StreamingReader(layout: train, file: file, recipe: recipe, maxRows: maxRows,
                                                    labelLimit: outputWidth, firstTicket: first,
-                                                   endTicket: experiment.epochs * recipe.windowCount),
+                                                   endTicket: experiment.epochs * recipe.windowCount, rows: rankRows),
                        maxRows: maxRows)
     }
 

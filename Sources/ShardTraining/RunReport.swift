@@ -61,6 +61,9 @@ public struct RunReport: Encodable, Sendable {
     public var dataMemoryBytes: Int
     public var streamWaits: Int?
     public var streamWaitSeconds: Double?
+    /// For a streamed train split, the rows this process's reader read from the file (on MPI
+    /// ranks, the rows of its own micro-shards only).
+    public var streamRowsRead: Int?
     /// Seconds from loading the data to the end of this process's first step.
     public var firstStepSeconds: Double?
 
@@ -96,6 +99,7 @@ public struct RunReport: Encodable, Sendable {
             let waits = reader.waits
             streamWaits = waits.count
             streamWaitSeconds = waits.seconds
+            streamRowsRead = reader.rowsRead
         }
         firstStepSeconds = trainer.firstStepSeconds
     }
@@ -108,7 +112,7 @@ public struct RunReport: Encodable, Sendable {
         case samplesPerSecond = "samples_per_second", shardRows = "shard_rows", batchSize = "batch_size"
         case modelFile = "model_file", blasCore = "blas_core", shardtrainVersion = "shardtrain_version"
         case gitCommit = "git_commit", dataLoading = "data_loading", dataMemoryBytes = "data_memory_bytes"
-        case streamWaits = "stream_waits", streamWaitSeconds = "stream_wait_seconds"
+        case streamWaits = "stream_waits", streamWaitSeconds = "stream_wait_seconds", streamRowsRead = "stream_rows_read"
         case firstStepSeconds = "first_step_seconds", ranks
         case communicationBytesPerStep = "mpi_bytes_per_step", communicationSecondsPerStep = "mpi_seconds_per_step"
     }
@@ -149,6 +153,7 @@ public struct RunReport: Encodable, Sendable {
         try container.encode(dataMemoryBytes, forKey: .dataMemoryBytes)
         try container.encodeIfPresent(streamWaits, forKey: .streamWaits)
         try container.encodeIfPresent(streamWaitSeconds, forKey: .streamWaitSeconds)
+        try container.encodeIfPresent(streamRowsRead, forKey: .streamRowsRead)
         try container.encodeIfPresent(firstStepSeconds, forKey: .firstStepSeconds)
     }
 }

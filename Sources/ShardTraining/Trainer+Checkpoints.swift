@@ -28,7 +28,7 @@ extension Trainer {
                 source: "--set", key: Keys.epochs.name, value: String(experiment.epochs),
                 reason: "the run has already trained \(trained) epochs; a resume can only go on from there (raise it, or start a new run)")
         }
-        try self.init(experiment: experiment, data: try PreparedData.load(experiment),
+        try self.init(experiment: experiment, data: try PreparedData.load(experiment, rankCount: group?.rankCount ?? 1),
                       checkpoints: CheckpointStore(runDirectory: runDirectory, experiment: experiment),
                       group: group, processors: processors)
         try restore(from: newest)

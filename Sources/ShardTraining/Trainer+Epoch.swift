@@ -43,7 +43,12 @@ extension Trainer {
                 path: checkpoints?.runDirectory ?? "checkpoint",
                 reason: "it was written by a version that stored the epoch's order (format 1 or 2) mid-epoch, and only memory loading can replay that order; resume with --set data.loading=memory")
         }
-        let train = try data.trainFeed(experiment, maxRows: experiment.batchSize, epoch: state.epoch, position: state.position)
+        let rankRows = group.flatMap { group in
+            group.rankCount > 1 ? RankRows(rank: group.rank, rankCount: group.rankCount, batchRows: experiment.batchSize,
+                                           shardRows: experiment.shardRows) : nil
+        }
+        let train = try data.trainFeed(experiment, maxRows: experiment.batchSize, epoch: state.epoch, position: state.position,
+                                       rankRows: rankRows)
         let test = try data.evaluationFeed(data.test, split: data.testSplit, maxRows: Evaluator.chunkRows)
         validationFeed = try data.validation.map { (layout) throws(DataError) in
             try data.evaluationFeed(layout, split: data.validationSplit, maxRows: Evaluator.chunkRows)

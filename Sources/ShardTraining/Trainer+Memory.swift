@@ -31,11 +31,11 @@ extension Trainer {
         }
     }
 
-    /// Bytes the data takes in memory: both splits when loaded, else the readers' rings.
+    /// Bytes the data takes in memory: each split loaded whole, or its reader's ring.
     public var dataMemoryBytes: Int {
-        if data.loading == .memory {
-            return data.train.memoryBytes + data.test.memoryBytes + (data.validation?.memoryBytes ?? 0)
-        }
-        return [trainFeed, validationFeed, testFeed].compactMap { $0?.reader?.memoryBytes }.reduce(0, +)
+        [(data.trainSplit, data.train, trainFeed), (data.validationSplit, data.validation, validationFeed),
+         (data.testSplit, data.test, testFeed)].map { split, layout, feed in
+            split != nil ? layout?.memoryBytes ?? 0 : feed?.reader?.memoryBytes ?? 0
+        }.reduce(0, +)
     }
 }

@@ -52,6 +52,12 @@ struct MPIRankTests {
 
     func text(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
+    /// The integer value of `"key":N` in a JSON line.
+    static func integer(_ key: String, in json: String) -> Int? {
+        guard let range = json.range(of: "\"\(key)\":") else { return nil }
+        return Int(json[range.upperBound...].prefix { $0.isNumber })
+    }
+
     @Test(arguments: [128, 100])
     func ranksTimesWorkersTrainTheSingleWorkerWeights(batchSize: Int) throws {
         // 1000 rows: the last batch of each epoch is short (1000 = 7 x 128 + 104 = 10 x 100),
@@ -74,7 +80,17 @@ struct MPIRankTests {
                 // One process wrote the run: one result line, one summary.
                 #expect(run.stdout.split(separator: "\n").count == 1, "\(name): \(run.stdout)")
                 #expect(run.stdout.contains("\"ranks\":\(ranks)"))
-                if ranks > 1 { #expect(run.stdout.contains("mpi_bytes_per_step")) }
+                if ranks > 1 {
+                    #expect(run.stdout.contains("mpi_bytes_per_step"))
+                    // Rank 0 read the rows of its own micro-shards (the first M / N of each
+                    // batch's M micro-shards of 16 rows) in each of the 3 epochs, no others.
+                    let read = try #require(Self.integer("stream_rows_read", in: run.stdout))
+                    let own = stride(from: 0, to: 1000, by: batchSize).map { start in
+                        let rows = min(batchSize, 1000 - start)
+                        return min(((rows + 15) / 16) / ranks * 16, rows)
+                    }.reduce(0, +)
+                    #expect(read == 3 * own, "\(name): rank 0 read \(read) rows")
+                }
             }
         }
         // Over TCP (what ranks on several machines use) as over shared memory.

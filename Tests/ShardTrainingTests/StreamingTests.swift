@@ -5,6 +5,7 @@ import Testing
 @testable import ShardCheckpoint
 @testable import ShardConfig
 @testable import ShardData
+import ShardEngine
 import ShardHDF5
 @testable import ShardTraining
 
@@ -85,19 +86,72 @@ struct StreamingTests {
         }
     }
 
-    /// What the streamed feeds hand out are the file rows the held-out split names: each
-    /// row's first byte is its row number (mod 256) and its label its row number's class.
-    @Test func streamedValidationAndTrainRowsAreTheHeldOutRowsAndTheRest() throws {
+    /// A chunked file whose train row r is [r, r % 7, 1] with label r % 5.
+    func numberedRows(_ rows: Int) throws -> String {
         let path = temporaryPath("numbered-stream.h5")
         let file = try HDF5File.create(path)
-        let rows = 1000, width = 3
         for (split, count) in [("train", rows), ("test", 10)] {
             let group = try file.root.createGroup(split)
-            try group.createDataset("x", shape: [count, width],
-                                    values: (0..<count).flatMap { [Float($0), Float($0 % 7), 1] }, chunks: [64, width])
+            try group.createDataset("x", shape: [count, 3],
+                                    values: (0..<count).flatMap { [Float($0), Float($0 % 7), 1] }, chunks: [64, 3])
             try group.createDataset("y", shape: [count], values: (0..<count).map { Int32($0 % 5) }, chunks: [64])
         }
         try file.flush()
+        return path
+    }
+
+    /// On MPI ranks each rank's reader reads the rows of its own micro-shards and no others:
+    /// together the ranks read every row of a pass once, and each rank's ring holds the right
+    /// row at every position it computes.
+    @Test(arguments: [(2, 50, 8), (3, 50, 8), (3, 64, 16), (2, 7, 3)])
+    func eachRankReadsOnlyTheRowsOfItsOwnMicroShards(rankCount: Int, batchRows: Int, shardRows: Int) throws {
+        let rows = 1000
+        let path = try numberedRows(rows)
+        let experiment = try ExperimentLoader.load(
+            text: "", name: "ranks", source: "test",
+            overrides: ["data.path=\"\(path)\"", "data.validation_fraction=0.1", "training.batch_size=\(batchRows)",
+                        "data.shuffle_window=192", "training.shard_rows=\(shardRows)", "training.epochs=1"])
+        let data = try PreparedData.load(experiment, rankCount: rankCount)
+        #expect(data.trainSplit == nil)  // streamed on ranks, whatever data.loading says
+        let kept = try #require(data.train.fileRows)
+        var readers: [StreamingReader] = []
+        var owners = [Int](repeating: -1, count: kept.count)
+        for rank in 0..<rankCount {
+            let rankRows = RankRows(rank: rank, rankCount: rankCount, batchRows: batchRows, shardRows: shardRows)
+            let feed = try data.trainFeed(experiment, maxRows: batchRows, epoch: 1, position: 0, rankRows: rankRows)
+            var start = 0
+            while start < kept.count {
+                let positions = start..<min(start + batchRows, kept.count)
+                let indices = try feed.indices(pass: 0, positions: positions)
+                // The engine's division of this batch's micro-shards: this rank's are read.
+                let plan = RankPlan(shardCount: (positions.count + shardRows - 1) / shardRows, parameterCount: 64,
+                                    rankCount: rankCount)
+                let mine = plan.shards[rank]
+                let offsets = min(mine.lowerBound * shardRows, positions.count)..<min(mine.upperBound * shardRows, positions.count)
+                #expect(offsets == rankRows.offsets(inBatchOf: positions.count))
+                let features = feed.storage.features
+                for offset in offsets {
+                    let row = feed.rowIdentities[offset]
+                    #expect(features[indices[offset] * 3] == Float(kept[row]), "rank \(rank) position \(start + offset)")
+                    #expect(owners[row] == -1)
+                    owners[row] = rank
+                }
+                start = positions.upperBound
+            }
+            readers.append(try #require(feed.reader))
+        }
+        #expect(!owners.contains(-1))
+        // A run of one epoch: each reader read its own rows of the pass, and nothing else.
+        for (rank, reader) in readers.enumerated() {
+            #expect(reader.rowsRead == owners.filter { $0 == rank }.count, "rank \(rank)")
+        }
+    }
+
+    /// What the streamed feeds hand out are the file rows the held-out split names: each
+    /// row's first byte is its row number (mod 256) and its label its row number's class.
+    @Test func streamedValidationAndTrainRowsAreTheHeldOutRowsAndTheRest() throws {
+        let rows = 1000, width = 3
+        let path = try numberedRows(rows)
         let experiment = try ExperimentLoader.load(
             text: "", name: "stream", source: "test",
             overrides: ["data.path=\"\(path)\"", "data.loading=\"stream\"", "data.validation_fraction=0.25",
