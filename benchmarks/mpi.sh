@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What training on MPI ranks costs on one machine, measured side by side in one invocation:
-#   1x2        one process, 2 worker threads (no MPI)
+#   1x2        one process, 2 worker threads (no MPI), train split in memory
+#   1x2 stream one process, 2 worker threads, train split streamed (ranks always stream it,
+#              each reading only its own rows: this row separates the reader's share)
 #   2x1 shm    2 ranks x 1 worker, Open MPI over shared memory (--mca btl self,vader)
 #   2x1 tcp    2 ranks x 1 worker, Open MPI over loopback TCP (--mca btl self,tcp)
 #   1x2 base   (only with BASELINE=path/to/an/older/shardtrain) the same 1x2 run by another
@@ -33,7 +35,7 @@ out=$(mktemp -d)
 train=(train experiments/fashion-mnist-mlp.toml --set "training.epochs=$epochs"
        --set "training.batch_size=$batch" --set "training.shard_rows=$shard_rows" --json --quiet --force)
 
-configurations=("1x2" "2x1-shm" "2x1-tcp")
+configurations=("1x2" "1x2-stream" "2x1-shm" "2x1-tcp")
 [ -z "${BASELINE:-}" ] || configurations+=("1x2-base")
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
@@ -41,6 +43,7 @@ for round in $(seq "$rounds"); do
     run=("${train[@]}" --run-dir "$out/run-$name")
     case $name in
       1x2)      "$binary" "${run[@]}" --workers 2 ;;
+      1x2-stream) "$binary" "${run[@]}" --workers 2 --set 'data.loading="stream"' ;;
       1x2-base) "$BASELINE" "${run[@]}" --workers 2 ;;
       2x1-shm)  mpirun "${as_root[@]}" -np 2 --bind-to core --mca btl self,vader "$binary" "${run[@]}" --workers 1 ;;
       2x1-tcp)  mpirun "${as_root[@]}" -np 2 --bind-to core --mca btl self,tcp "$binary" "${run[@]}" --workers 1 ;;
@@ -52,7 +55,7 @@ done
 import glob, hashlib, json, statistics, sys
 import h5py
 folder, batch, names = sys.argv[1], sys.argv[2], sys.argv[3:]
-labels = {"1x2": "1 process x 2 workers", "2x1-shm": "2 ranks x 1 worker, shared memory",
+labels = {"1x2": "1 process x 2 workers", "1x2-stream": "1 process x 2 workers, train split streamed", "2x1-shm": "2 ranks x 1 worker, shared memory",
           "2x1-tcp": "2 ranks x 1 worker, TCP loopback", "1x2-base": "1 process x 2 workers, BASELINE binary"}
 runs = {name: [json.load(open(path)) for path in sorted(glob.glob(f"{folder}/{name}-*.json"))] for name in names}
 def median(values): return statistics.median(values)
