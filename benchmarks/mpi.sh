@@ -57,7 +57,7 @@ import h5py
 folder, batch, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 labels = {"1x2": "1 process x 2 workers", "1x2-stream": "1 process x 2 workers, train split streamed", "2x1-shm": "2 ranks x 1 worker, shared memory",
           "2x1-tcp": "2 ranks x 1 worker, TCP loopback", "1x2-base": "1 process x 2 workers, BASELINE binary"}
-runs = {name: [json.load(open(path)) for path in sorted(glob.glob(f"{folder}/{name}-*.json"))] for name in names}
+runs = {name: [json.load(open(path)) for path in sorted(glob.glob(f"{folder}/{name}-[0-9]*.json"))] for name in names}
 def median(values): return statistics.median(values)
 reference = median([r["samples_per_second"] for r in runs["1x2"]])
 print(f"Batch {batch}, {len(runs['1x2'])} rounds, medians (min-max); bytes and MPI time are rank 0's per step.\n")

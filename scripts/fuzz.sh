@@ -43,7 +43,7 @@ where() {
     > "$artifact.txt" 2>&1 || true
   local frame
   frame=$(grep -E '^ +#[0-9]+ 0x' "$artifact.txt" \
-    | grep -v -E 'compiler-rt|libc\.so|sanitizer|libFuzzer|fuzzer::|__asan|__interceptor|/libc-|memmove-vec|memcpy|malloc|calloc|realloc' \
+    | grep -v -E 'compiler-rt|sysdeps|libc\.so|libstdc\+\+|FuzzerMain|sanitizer|libFuzzer|fuzzer::|__asan|__interceptor|/libc-| in (malloc|calloc|realloc|free|memcpy|memset|memmove) ' \
     | head -1 || true)
   if [ -z "$frame" ]; then
     echo "no-report"

@@ -10,7 +10,7 @@ static int guard_depth = 0;
 static char guard_message[1024];
 static size_t guard_length = 0;
 static volatile int guard_exit_code = 1;
-static struct sigaction previous_segv, previous_bus;
+static struct sigaction previous_segv, previous_bus, previous_fpe;
 
 static void shard_crash_guard_handler(int signal_number) {
     (void)signal_number;
@@ -33,6 +33,7 @@ void shard_crash_guard_begin(const char *message, int exit_code) {
         sigemptyset(&action.sa_mask);
         sigaction(SIGSEGV, &action, &previous_segv);
         sigaction(SIGBUS, &action, &previous_bus);
+        sigaction(SIGFPE, &action, &previous_fpe);
     }
     pthread_mutex_unlock(&guard_lock);
 }
@@ -42,6 +43,7 @@ void shard_crash_guard_end(void) {
     if (guard_depth > 0 && --guard_depth == 0) {
         sigaction(SIGSEGV, &previous_segv, NULL);
         sigaction(SIGBUS, &previous_bus, NULL);
+        sigaction(SIGFPE, &previous_fpe, NULL);
     }
     pthread_mutex_unlock(&guard_lock);
 }

@@ -68,7 +68,8 @@ extension HDF5Group {
         // fully read chunks first, which is what a reader moving forward through rows wants.
         try checked(H5Pset_chunk_cache(access, 12_421, max(chunkCacheBytes, 1 << 20), 1.0),
                     "set chunk cache", file: file.path, object: childPath)
-        let id = H5Dopen2(try objectID(), name, access)
+        let parent = try objectID()
+        let id = try HDF5StallGuard.watch("opening \(childPath) in \(file.path)") { H5Dopen2(parent, name, access) }
         guard id >= 0 else {
             _ = HDF5ErrorStack.take()
             // The plain open classifies the failure (not found, a group, ...) and throws it.

@@ -26,8 +26,8 @@ public final class HDF5File: Sendable {
         try HDF5Library.prepare()
         guard access(path, F_OK) == 0 else { throw .fileNotFound(file: path) }
         let flags = mode == .readOnly ? shard_h5f_acc_rdonly() : shard_h5f_acc_rdwr()
-        let id = try checked(H5Fopen(path, flags, HDF5Library.defaultProperties), "open file",
-                             file: path, object: "/")
+        let id = try checked(try HDF5StallGuard.watch("opening \(path)") { H5Fopen(path, flags, HDF5Library.defaultProperties) },
+                             "open file", file: path, object: "/")
         return HDF5File(path: path, id: id)
     }
 

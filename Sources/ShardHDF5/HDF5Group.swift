@@ -77,7 +77,9 @@ public struct HDF5Group: HDF5Object, Sendable {
     /// no such object.
     public func kind(of name: String) -> HDF5ObjectKind? {
         guard let id = try? objectID() else { return nil }
-        let object = H5Oopen(id, name, HDF5Library.defaultProperties)
+        let object = (try? HDF5StallGuard.watch("opening \(joinPath(path, name)) in \(file.path)") {
+            H5Oopen(id, name, HDF5Library.defaultProperties)
+        }) ?? -1
         guard object >= 0 else {
             _ = HDF5ErrorStack.take()
             return nil
@@ -92,7 +94,12 @@ public struct HDF5Group: HDF5Object, Sendable {
         _ name: String, as expected: HDF5ObjectKind, path childPath: String,
         _ call: (hid_t, String, hid_t) -> hid_t
     ) throws(HDF5Error) -> hid_t {
-        let id = call(try objectID(), name, HDF5Library.defaultProperties)
+        let parent = try objectID()
+        // Opening reads the object's header, where a damaged file can make HDF5 1.10.8 divide
+        // by zero or overrun a buffer: watched like every metadata read.
+        let id = try HDF5StallGuard.watch("opening \(childPath) in \(file.path)") {
+            call(parent, name, HDF5Library.defaultProperties)
+        }
         guard id < 0 else { return id }
         let stack = HDF5ErrorStack.take()
         if stack.isWrongKind, let found = kind(of: name), found != expected {

@@ -8,7 +8,9 @@ import Glibc
 extension HDF5Object {
     public func hasAttribute(_ name: String) -> Bool {
         guard let id = try? objectID() else { return false }
-        let found = H5Aexists(id, name)
+        let found = (try? HDF5StallGuard.watch("looking for the attribute \(path)@\(name) of \(file.path)") {
+            H5Aexists(id, name)
+        }) ?? -1
         if found < 0 { _ = HDF5ErrorStack.take() }
         return found > 0
     }
@@ -147,8 +149,10 @@ extension HDF5Object {
     /// A missing attribute is told from HDF5's error stack (H5E_NOTFOUND), like a missing
     /// object.
     private func openAttribute(_ name: String) throws(HDF5Error) -> hid_t {
-        try checked(H5Aopen(try objectID(), name, HDF5Library.defaultProperties),
-                           "open attribute", file: file.path, object: "\(path)@\(name)")
+        let id = try objectID()
+        return try checked(try HDF5StallGuard.watch("opening the attribute \(path)@\(name) of \(file.path)") {
+            H5Aopen(id, name, HDF5Library.defaultProperties)
+        }, "open attribute", file: file.path, object: "\(path)@\(name)")
     }
 
     private func singleValue<T>(_ name: String, _ values: [T]) throws(HDF5Error) -> T {

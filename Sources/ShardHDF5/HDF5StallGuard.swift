@@ -11,8 +11,10 @@ import Synchronization
 /// limit is far above any honest read.
 ///
 /// The same reads can also crash: HDF5 1.10.8 overruns a buffer in H5HG_read on some corrupt
-/// global heaps (found by fuzzing; AddressSanitizer reports a memcpy overlap). With `crashed`
-/// installed, a SIGSEGV or SIGBUS during a watched read writes that line and exits with its code.
+/// global heaps (found by fuzzing; AddressSanitizer reports a memcpy overlap), and divides by
+/// zero opening a dataset whose chunk layout is damaged. With `crashed` installed, a SIGSEGV,
+/// SIGBUS or SIGFPE during a watched read (every open of a file, group, dataset or attribute,
+/// and every attribute read) writes that line and exits with its code.
 public enum HDF5StallGuard {
     public typealias Handler = @Sendable (_ what: String) -> Void
     /// For a crash during a read: the line to write (given what was being read) and the exit code.

@@ -58,7 +58,7 @@ private func watchForHDF5Stalls() {
         FailureReport.printError("HDF5 did not finish \(what) within \(seconds) s: the file is damaged (HDF5 loops on some corrupt files); restore or re-create it")
         _exit(ExitStatus.data.code)
     } crashed: { what in
-        ("shardtrain: error: HDF5 crashed \(what): the file is damaged (HDF5 overruns a buffer on some corrupt files); restore or re-create it\n",
+        ("shardtrain: error: HDF5 crashed \(what): the file is damaged (HDF5 1.10.8 overruns buffers or divides by zero on some corrupt files); restore or re-create it\n",
          ExitStatus.data.code)
     }
 }

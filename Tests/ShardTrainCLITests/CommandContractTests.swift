@@ -132,4 +132,19 @@ struct HDF5StallTests {
                 "stderr: \(run.stderr)")
         #expect(clock.now - start < .seconds(60))
     }
+
+    /// hdf5-divide-by-zero.h5 (found by fuzzing the dataset loader): HDF5 1.10.8 divides by
+    /// zero in H5D__chunk_set_info opening /train/y, whose chunk layout is damaged. Opening is
+    /// watched like every metadata read: one line and exit 65, never SIGFPE (exit 136).
+    @Test(arguments: [["train"], ["inspect"]])
+    func aDatasetHDF5DividesByZeroOpeningIsADataError(command: [String]) throws {
+        let folder = temporaryPath("divide-by-zero")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let data = "\(fixtures)/hdf5-divide-by-zero.h5"
+        try "[data]\npath = \"\(data)\"\n[training]\nepochs = 1\n".write(toFile: "\(folder)/case.toml", atomically: true, encoding: .utf8)
+        let arguments = command == ["train"] ? ["train", "case.toml", "--run-dir", "run"] : ["inspect", data]
+        let run = try shardtrain(arguments, in: folder, environment: ["SHARDTRAIN_HDF5_STALL_SECONDS": "2"])
+        #expect(run.status == 65, "exit \(run.status), stderr: \(run.stderr)")
+        #expect(run.stderrLines.count == 1 && run.stderr.contains("hdf5-divide-by-zero.h5"), "stderr: \(run.stderr)")
+    }
 }
