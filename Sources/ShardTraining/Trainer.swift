@@ -129,6 +129,12 @@ public final class Trainer {
         let schedule = experiment.schedule(stepsPerEpoch: stepsPerEpoch)
         let rowCount = data.train.rowCount
         let feed = try makeFeeds().train
+        if feed.isStreaming, state.epoch <= experiment.epochs, state.position < rowCount {
+            // The stream's first window is its loading: it is waited for before the clock
+            // starts, as memory loading is, so samples/s compares training alone.
+            _ = try feed.indices(pass: state.epoch - 1,
+                                 positions: state.position..<min(state.position + experiment.batchSize, rowCount))
+        }
         var timer = RunTimer(state: state)
         while state.epoch <= experiment.epochs && !selection.shouldStop(state.history) {
             let epochStart = timer.now
