@@ -69,8 +69,10 @@ run() {
     -fork=1 -ignore_timeouts=1 -ignore_crashes=1 -ignore_ooms=1 -detect_leaks=0 \
     -rss_limit_mb=4096 -malloc_limit_mb=4096 -timeout=20 -artifact_prefix="$findings/" -print_final_stats=1 \
     > "$scratch/$name.log" 2>&1 || status=$?
-  # Fork mode exits 1 when it met crashes it was told to go on past: those are judged below.
-  if [ "$status" -eq 1 ] && grep -q '^INFO: fuzzed for' "$scratch/$name.log"; then status=0; fi
+  # Fork mode that went on past crashes, hangs or running out of memory exits with their code
+  # (1, 70 for a timeout, 77, ...) when it ends: those inputs are judged below. Only the outer
+  # KILL (137, libFuzzer itself hung) or a run that never got going is a failure here.
+  if [ "$status" -ne 0 ] && [ "$status" -ne 137 ] && grep -q '^INFO: fuzzed for' "$scratch/$name.log"; then status=0; fi
   local runs
   # Fork mode's progress lines start with the inputs run so far: "#10030: cov: 80 ...".
   runs=$(grep -o '^#[0-9]*: cov' "$scratch/$name.log" | tail -1 | grep -o '[0-9]*' || echo "?")
