@@ -18,6 +18,20 @@ public enum Memory {
         return overflow || count < 0 ? nil : product
     }
 
+    /// The product of sizes (dimensions, element bytes), or nil when one is negative or the
+    /// product overflows.
+    public static func product(_ values: some Sequence<Int>) -> Int? {
+        var result = 1
+        for value in values {
+            guard let next = bytes(result, each: value), value >= 0 else { return nil }
+            result = next
+        }
+        return result
+    }
+
+    /// Whether `bytes` may be allocated for data and training: at most 80 % of the machine.
+    public static func fits(_ bytes: Int) -> Bool { bytes <= physicalBytes / 10 * 8 }
+
     /// "3.2 GB", for messages.
     public static func describe(_ bytes: Int) -> String {
         let gigabytes = Double(bytes) / 1e9

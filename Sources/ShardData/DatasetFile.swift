@@ -52,7 +52,7 @@ public struct DatasetFile: Sendable {
                                       expected: "N x D (one row per sample)", found: xShape)
         }
         let rows = xShape[0]
-        guard let width = Self.product(xShape.dropFirst()) else {
+        guard let width = Memory.product(xShape.dropFirst()) else {
             throw DataError.invalid(file: path, object: featurePath,
                                     problem: "has shape \(xShape), whose row width overflows: the file is corrupt; recreate it")
         }
@@ -78,7 +78,9 @@ public struct DatasetFile: Sendable {
             throw DataError.unsupportedType(file: path, object: featurePath, found: kind.description,
                                             allowed: "float32, float64 or uint8")
         }
-        try checkPlausibleSize(x, rows: rows, rowBytes: [width, featureKind.bytes], object: featurePath, shape: xShape)
+        var chunks = try reading { () throws(HDF5Error) in try x.chunkShape }
+        try checkPlausibleSize(x, chunked: chunks != nil, rows: rows, rowBytes: [width, featureKind.bytes],
+                               object: featurePath, shape: xShape)
         let yShape = try reading { () throws(HDF5Error) in try y.shape }
         guard yShape.first == rows else {
             throw DataError.rowCountMismatch(file: path, features: featurePath, featureRows: rows,
@@ -108,11 +110,10 @@ public struct DatasetFile: Sendable {
             try checkPlausibleSize(y, rows: rows, rowBytes: [targetWidth, yKind.bytes ?? 4], object: targetPath, shape: yShape)
         }
         let rowBytes = width * featureKind.bytes
-        var chunks = try reading { () throws(HDF5Error) in try x.chunkShape }
         // A chunk shape that cannot be a chunk of this dataset is ignored (HDF5 reads it or
         // fails); the block size must not be built on it.
         if let shape = chunks, shape.count != xShape.count || shape.contains(where: { $0 < 1 })
-            || Self.product(shape + [featureKind.bytes]) == nil {
+            || Memory.product(shape + [featureKind.bytes]) == nil {
             chunks = nil
         }
         let blockRows = SplitLayout.blockRows(chunkRows: chunks?.first, rowBytes: rowBytes, rowCount: rows)
@@ -125,7 +126,7 @@ public struct DatasetFile: Sendable {
     /// Reads the split `layout` describes whole into memory.
     public func load(_ layout: SplitLayout) throws(DataError) -> DataSplit {
         // Refused before allocating: an allocation the machine cannot hold aborts the process.
-        guard layout.memoryBytes <= Memory.physicalBytes / 10 * 8 else {
+        guard Memory.fits(layout.memoryBytes) else {
             throw DataError.invalid(
                 file: path, object: "/\(layout.group)",
                 problem: "needs \(Memory.describe(layout.memoryBytes)) in memory, more than this machine's \(Memory.describe(Memory.physicalBytes)) allows; stream it with --set data.loading=\"stream\" (or \"auto\")")
@@ -138,18 +139,6 @@ public struct DatasetFile: Sendable {
         return split
     }
 
-    /// The product of `values`, nil when it overflows or one is negative.
-    static func product(_ values: some Sequence<Int>) -> Int? {
-        var result = 1
-        for value in values {
-            guard value >= 0 else { return nil }
-            let (product, overflow) = result.multipliedReportingOverflow(by: value)
-            if overflow { return nil }
-            result = product
-        }
-        return result
-    }
-
     /// The most data a dataset may claim per byte of storage it holds: gzip, the best of
     /// HDF5's built-in filters on real data, compresses at most about 1032 to 1.
     static let plausibleExpansion = 2048
@@ -158,14 +147,18 @@ public struct DatasetFile: Sendable {
     /// even compressed), a corrupt or crafted header or chunks that were never written, before
     /// anything is sized from its shape: reading it would allocate, or decode fill values,
     /// without bound.
-    private func checkPlausibleSize(_ dataset: HDF5Dataset, rows: Int, rowBytes: [Int], object: String,
-                                    shape: [Int]) throws(DataError) {
+    /// `chunked`: whether the dataset is stored in chunks (read from it when not given).
+    private func checkPlausibleSize(_ dataset: HDF5Dataset, chunked: Bool? = nil, rows: Int, rowBytes: [Int],
+                                    object: String, shape: [Int]) throws(DataError) {
         let stored = try reading { () throws(HDF5Error) in try dataset.storageBytes }
-        let claimed = Self.product([rows] + rowBytes)
+        let claimed = Memory.product([rows] + rowBytes)
         // Only chunks are ever compressed: contiguous and compact data must all be there
         // (HDF5 1.10.8 copies past the end of compact data that claims more than it holds).
-        let chunked = try reading { () throws(HDF5Error) in try dataset.chunkShape } != nil
-        let limit = chunked ? max(64 << 10, stored.multipliedReportingOverflow(by: Self.plausibleExpansion).partialValue)
+        let isChunked: Bool
+        if let chunked { isChunked = chunked } else {
+            isChunked = try reading { () throws(HDF5Error) in try dataset.chunkShape } != nil
+        }
+        let limit = isChunked ? max(64 << 10, stored.multipliedReportingOverflow(by: Self.plausibleExpansion).partialValue)
             : stored
         guard let claimed, claimed <= limit else {
             let amount = claimed.map { Memory.describe($0) } ?? "more bytes than a 64-bit size holds"

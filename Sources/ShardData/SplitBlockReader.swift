@@ -52,11 +52,8 @@ final class SplitBlockReader: @unchecked Sendable {
     /// `at` on: only those rows are read from the file.
     func read(selectedRows rows: some Collection<Int>, into destination: DataSplit, at firstRow: Int) throws(DataError) {
         guard !rows.isEmpty else { return }
-        if let map = layout.fileRows {
-            try read(fileRuns: Self.runs(of: rows.lazy.map { map[$0] }), into: destination, at: firstRow)
-        } else {
-            try read(fileRuns: Self.runs(of: rows), into: destination, at: firstRow)
-        }
+        let map = layout.fileRows
+        try read(fileRuns: Self.runs(of: rows.lazy.map { map?[$0] ?? $0 }), into: destination, at: firstRow)
     }
 
     /// Ascending rows as runs of consecutive rows.
@@ -173,43 +170,28 @@ final class SplitBlockReader: @unchecked Sendable {
             }
             switch destination.targets {
             case .labels(let labels):
-                // In parts of at most `stagingRows` rows (a long run is cut).
-                var part: [Range<Int>] = []
-                var partRows = 0
-                var written = 0
-                func flush() throws(DataError) {
-                    guard partRows > 0 else { return }
-                    do {
-                        try labelStaging.withUnsafeMutableBufferPointer { (staging) throws(HDF5Error) in
-                            try y.readRows(runs: part, into: UnsafeMutableBufferPointer(rebasing: staging[0..<partRows]))
-                        }
-                    } catch {
-                        throw DataError.readFailed(file: layout.file, object: y.path, rows: span, reason: error.description)
-                    }
-                    for offset in 0..<partRows {
-                        let label = labelStaging[offset]
-                        guard label >= 0, label < Int64(labelLimit) else {
-                            throw DataError.labelOutOfRange(file: layout.file, object: y.path,
-                                                            row: Self.fileRow(atOffset: offset, of: part), label: label,
-                                                            classCount: labelLimit)
-                        }
-                        labels[firstRow + written + offset] = Int32(label)
-                    }
-                    written += partRows
-                    part.removeAll(keepingCapacity: true)
-                    partRows = 0
-                }
+                // Run by run, in parts of at most `stagingRows` rows.
+                var written = firstRow
                 for run in runs {
                     var start = run.lowerBound
                     while start < run.upperBound {
-                        let piece = start..<min(run.upperBound, start + stagingRows - partRows)
-                        part.append(piece)
-                        partRows += piece.count
-                        if partRows == stagingRows { try flush() }
-                        start = piece.upperBound
+                        let part = start..<min(start + stagingRows, run.upperBound)
+                        try labelStaging.withUnsafeMutableBufferPointer { staging in
+                            let window = UnsafeMutableBufferPointer(rebasing: staging[0..<part.count])
+                            try y.readRows(part, into: window)
+                            for (offset, label) in window.enumerated() {
+                                guard label >= 0, label < Int64(labelLimit) else {
+                                    throw DataError.labelOutOfRange(file: layout.file, object: y.path,
+                                                                    row: part.lowerBound + offset, label: label,
+                                                                    classCount: labelLimit)
+                                }
+                                labels[written + offset] = Int32(label)
+                            }
+                        }
+                        written += part.count
+                        start = part.upperBound
                     }
                 }
-                try flush()
             case .values(let values, let targetWidth):
                 let target = UnsafeMutableBufferPointer(start: values.pointer + firstRow * targetWidth,
                                                         count: total * targetWidth)

@@ -1,3 +1,5 @@
+import ShardCore
+
 /// What a split of a dataset file holds, checked, with nothing read but its labels' range:
 /// enough to choose memory or streaming, to size a reader, and to cut the split into the
 /// blocks of rows its epoch order permutes.
@@ -100,15 +102,10 @@ public struct SplitLayout: Sendable, Equatable {
     /// may start inside a chunk when rows are held out).
     public var chunkCacheBytes: Int {
         guard let chunks = featureChunks, !chunks.isEmpty, chunks.allSatisfy({ $0 >= 1 }) else { return 1 << 20 }
-        // Saturating, and at most 1 GiB: a chunk larger than the cache is read uncached.
-        func times(_ a: Int, _ b: Int) -> Int {
-            let (product, overflow) = a.multipliedReportingOverflow(by: b)
-            return overflow ? Int.max : product
-        }
-        let chunkBytes = chunks.reduce(featureKind.bytes, times)
+        // At most 1 GiB (an overflow included): a chunk larger than the cache is read uncached.
+        let chunkBytes = Memory.product(chunks + [featureKind.bytes]) ?? Int.max
         let rowChunks = blockRows / chunks[0] + 2
-        let columnChunk = max(1, chunks.dropFirst().reduce(1, times))
-        let columnChunks = width / columnChunk + 1
-        return min(1 << 30, max(1 << 20, times(times(rowChunks, columnChunks), chunkBytes)))
+        let columnChunks = width / max(1, Memory.product(chunks.dropFirst()) ?? Int.max) + 1
+        return min(1 << 30, max(1 << 20, Memory.product([rowChunks, columnChunks, chunkBytes]) ?? Int.max))
     }
 }

@@ -238,24 +238,21 @@ private struct ReaderWork: @unchecked Sendable {
         let windowStart = order.positions(ofWindow: window).lowerBound
         var selected: [Int] = []
         for rows in order.blockRanges(ofWindow: window) {
-            if let rankRows {
-                selected.removeAll(keepingCapacity: true)
-                for row in 0..<rows.count where rankRows.owns(position: windowStart + destination[concatenated + row],
-                                                              rowCount: order.rowCount) {
-                    selected.append(row)
-                }
-                try reader.read(selectedRows: selected.lazy.map { rows.lowerBound + $0 }, into: staging, at: 0)
-                for (index, row) in selected.enumerated() {
-                    ring.copyRow(index, of: staging, to: base + destination[concatenated + row])
-                }
-                read += selected.count
-            } else {
-                try reader.read(rows: rows, into: staging, at: 0)
-                for row in 0..<rows.count {
-                    ring.copyRow(row, of: staging, to: base + destination[concatenated + row])
-                }
-                read += rows.count
+            // The block's rows to read (offsets in the block): all, or on a rank its own.
+            selected.removeAll(keepingCapacity: true)
+            for row in 0..<rows.count where rankRows?.owns(position: windowStart + destination[concatenated + row],
+                                                           rowCount: order.rowCount) ?? true {
+                selected.append(row)
             }
+            if selected.count == rows.count {
+                try reader.read(rows: rows, into: staging, at: 0)
+            } else {
+                try reader.read(selectedRows: selected.lazy.map { rows.lowerBound + $0 }, into: staging, at: 0)
+            }
+            for (index, row) in selected.enumerated() {
+                ring.copyRow(index, of: staging, to: base + destination[concatenated + row])
+            }
+            read += selected.count
             concatenated += rows.count
         }
         return read

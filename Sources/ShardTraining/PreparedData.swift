@@ -99,7 +99,7 @@ public struct PreparedData: Sendable {
         let bytes = [train, test].map(\.memoryBytes).reduce(0, +) + (validation?.memoryBytes ?? 0)
         let loading = Self.loading(experiment, bytes: bytes)
         // An allocation the machine cannot hold aborts the process: refuse it first.
-        guard loading == .stream || bytes <= Memory.physicalBytes / 10 * 8 else {
+        guard loading == .stream || Memory.fits(bytes) else {
             throw DataError.invalid(
                 file: experiment.dataPath, object: "/",
                 problem: "needs \(Memory.describe(bytes)) in memory for its splits, more than this machine's \(Memory.describe(Memory.physicalBytes)) allows; stream it with --set data.loading=\"stream\" (or \"auto\")")

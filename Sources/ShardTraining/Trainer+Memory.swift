@@ -24,7 +24,7 @@ extension Trainer {
         let activations = experiment.shardRows * (sizes.dropFirst().reduce(0, +) + 2 * (sizes.max() ?? 0) + dropoutWidths)
         let bytes = 4 * (parameters * buffers + workers * activations)
         let available = Memory.physicalBytes
-        guard bytes <= available / 10 * 8 else {
+        guard Memory.fits(bytes) else {
             throw .invalidValue(
                 source: "experiment", key: Keys.hidden.name, value: ConfigValue.array(experiment.hidden.map { .integer($0) }).description,
                 reason: "a \(sizes.map(String.init).joined(separator: "-")) network (\(parameters) parameters) needs about \(Memory.describe(bytes)) to train, more than this machine's \(Memory.describe(available)); use narrower layers, a smaller training.batch_size or training.shard_rows")
