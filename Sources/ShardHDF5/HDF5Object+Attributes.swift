@@ -103,7 +103,7 @@ extension HDF5Object {
             H5Tset_cset(memoryType, H5Tget_cset(fileType))
             H5Tset_size(memoryType, shard_h5t_variable())
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
+            _ = try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
                 try checked(H5Aread(attribute, memoryType, &pointers), "read attribute",
                         file: file.path, object: object)
             }
@@ -116,7 +116,7 @@ extension HDF5Object {
             let storedType = H5Tcopy(fileType)
             defer { H5Tclose(storedType) }
             var bytes = [CChar](repeating: 0, count: width * count + 1)
-            try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
+            _ = try HDF5StallGuard.watch("reading the attribute \(path)@\(name) of \(file.path)") { () throws(HDF5Error) in
                 try checked(H5Aread(attribute, storedType, &bytes), "read attribute",
                         file: file.path, object: object)
             }
