@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the test suite under AddressSanitizer, and the engine and trainer tests (the threaded
-# code) under ThreadSanitizer, each in its own build folder. Exits non-zero when either
+# Runs the test suite under AddressSanitizer, and the engine, trainer and streaming tests (the
+# threaded code) under ThreadSanitizer, each in its own build folder. Exits non-zero when either
 # reports anything. The spawned `shardtrain` binaries are built with the same sanitizer.
 #   scripts/sanitize.sh            # both
 #   scripts/sanitize.sh address    # or: thread
@@ -17,8 +17,9 @@ for kind in "${kinds[@]}"; do
   scratch=.build-$kind
   case "$kind" in
     address) filter=() ;;
-    # The threaded code: the worker pool and engine, the trainer driving it, checkpoints.
-    thread) filter=(--filter "DataParallelEngineTests|DataParallelTrainingTests|TrainerTests|CheckpointTests") ;;
+    # The threaded code: the worker pool and engine, the trainer driving it, checkpoints, and
+    # the streaming reader's thread filling its ring while workers train from it.
+    thread) filter=(--filter "DataParallelEngineTests|DataParallelTrainingTests|TrainerTests|CheckpointTests|StreamingTests") ;;
     *) echo "usage: scripts/sanitize.sh [address] [thread]" >&2; exit 64 ;;
   esac
   swift build --build-tests --sanitize="$kind" --scratch-path "$scratch" >&2

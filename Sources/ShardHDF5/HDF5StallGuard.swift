@@ -1,6 +1,9 @@
 import CCrashGuard
 import Dispatch
-import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What happens when HDF5 does not come back from reading a file's metadata. HDF5 1.10.8 loops
 /// forever reading a variable-length string attribute whose global heap is corrupt (found by
@@ -20,7 +23,7 @@ public enum HDF5StallGuard {
     /// For a crash during a read: the line to write (given what was being read) and the exit code.
     public typealias CrashReport = @Sendable (_ what: String) -> (line: String, exitCode: Int32)
 
-    private static let state = Mutex<(handler: Handler?, limit: Duration, crashed: CrashReport?)>((nil, .seconds(30), nil))
+    private static let state = PThreadLocked<(handler: Handler?, limit: Duration, crashed: CrashReport?)>((nil, .seconds(30), nil))
 
     /// Installs `handler` (called on another thread with a description of the stalled read;
     /// it should end the process), the time a metadata read may take before it is called, and
@@ -46,5 +49,29 @@ public enum HDF5StallGuard {
             execute: alarm)
         defer { alarm.cancel() }
         return try body()
+    }
+}
+
+/// A value behind a pthread mutex. Not Synchronization's `Mutex`: on Linux it locks with futex
+/// calls that ThreadSanitizer cannot see, so every read under it is reported as a race when
+/// two threads open HDF5 objects (the sanitizer run of the streaming tests).
+private final class PThreadLocked<Value>: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body(&value)
     }
 }
