@@ -59,6 +59,12 @@ extension Checkpoint {
             guard columns.allSatisfy({ $0.count == epochs }) else {
                 throw CheckpointError.badCheckpoint(path: path, reason: "the /metrics columns differ in length")
             }
+            for (column, values) in zip(historyColumns, columns) where column.isCount {
+                if let row = values.firstIndex(where: { !($0 >= 0 && $0 <= largestCount && $0.rounded(.towardZero) == $0) }) {
+                    throw CheckpointError.badCheckpoint(
+                        path: path, reason: "/metrics/\(column.name) row \(row) is \(values[row]), not a count of \(column.name)s: the file is corrupt")
+                }
+            }
             state.history = (0..<epochs).map { row in
                 var record = EpochRecord(epoch: 0, step: 0, trainLoss: 0, trainAccuracy: nil, testLoss: nil,
                                          testAccuracy: nil, learningRate: 0, seconds: 0)

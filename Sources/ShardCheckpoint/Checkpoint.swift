@@ -112,20 +112,24 @@ public struct Checkpoint {
     /// The history's columns in `/metrics`, with how each is read from and written to a record
     /// (a figure not measured is stored as NaN). The `validation` columns are written only when
     /// some epoch has validation figures, so a run without validation data writes the columns
-    /// of version 1; a reader takes a missing one as NaN.
-    static let historyColumns: [(name: String, validation: Bool, get: @Sendable (EpochRecord) -> Double,
+    /// of version 1; a reader takes a missing one as NaN. `isCount`: the column holds whole
+    /// numbers (epochs, steps), which a reader checks are counts before converting them.
+    static let historyColumns: [(name: String, validation: Bool, isCount: Bool, get: @Sendable (EpochRecord) -> Double,
                                  set: @Sendable (inout EpochRecord, Double) -> Void)] = [
-        ("epoch", false, { Double($0.epoch) }, { $0.epoch = Int($1) }),
-        ("step", false, { Double($0.step) }, { $0.step = Int($1) }),
-        ("train_loss", false, { $0.trainLoss }, { $0.trainLoss = $1 }),
-        ("train_accuracy", false, { $0.trainAccuracy ?? .nan }, { $0.trainAccuracy = $1.isNaN ? nil : $1 }),
-        ("test_loss", false, { $0.testLoss ?? .nan }, { $0.testLoss = $1.isNaN ? nil : $1 }),
-        ("test_accuracy", false, { $0.testAccuracy ?? .nan }, { $0.testAccuracy = $1.isNaN ? nil : $1 }),
-        ("learning_rate", false, { $0.learningRate }, { $0.learningRate = $1 }),
-        ("seconds", false, { $0.seconds }, { $0.seconds = $1 }),
-        ("validation_loss", true, { $0.validationLoss ?? .nan }, { $0.validationLoss = $1.isNaN ? nil : $1 }),
-        ("validation_accuracy", true, { $0.validationAccuracy ?? .nan }, { $0.validationAccuracy = $1.isNaN ? nil : $1 }),
+        ("epoch", false, true, { Double($0.epoch) }, { $0.epoch = Int(exactly: $1) ?? -1 }),
+        ("step", false, true, { Double($0.step) }, { $0.step = Int(exactly: $1) ?? -1 }),
+        ("train_loss", false, false, { $0.trainLoss }, { $0.trainLoss = $1 }),
+        ("train_accuracy", false, false, { $0.trainAccuracy ?? .nan }, { $0.trainAccuracy = $1.isNaN ? nil : $1 }),
+        ("test_loss", false, false, { $0.testLoss ?? .nan }, { $0.testLoss = $1.isNaN ? nil : $1 }),
+        ("test_accuracy", false, false, { $0.testAccuracy ?? .nan }, { $0.testAccuracy = $1.isNaN ? nil : $1 }),
+        ("learning_rate", false, false, { $0.learningRate }, { $0.learningRate = $1 }),
+        ("seconds", false, false, { $0.seconds }, { $0.seconds = $1 }),
+        ("validation_loss", true, false, { $0.validationLoss ?? .nan }, { $0.validationLoss = $1.isNaN ? nil : $1 }),
+        ("validation_accuracy", true, false, { $0.validationAccuracy ?? .nan }, { $0.validationAccuracy = $1.isNaN ? nil : $1 }),
     ]
+
+    /// Largest epoch or step a history row may hold: a whole Double (2^53) that converts to Int.
+    static let largestCount = Double(1 << 53)
 
     private var historyValues: [(String, [Double])] {
         let hasValidation = state.history.contains { $0.validationLoss != nil }

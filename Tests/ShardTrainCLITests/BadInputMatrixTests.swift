@@ -296,6 +296,19 @@ struct BadInputMatrixTests {
             try python(f, "with h5py.File('flipped.h5', 'a') as c: c['training'].attrs['step'] = 9")
             return ["train", "exp.toml", "--run-dir", "new", "--init-from", "flipped.h5"]
         },
+        // Found by FuzzModelFile: a history count past Int.max trapped converting it to Int.
+        Case("eval of a checkpoint whose history holds an epoch past Int.max", 65, ["/metrics/epoch", "not a count"]) { f in
+            let path = try checkpoint(f)
+            try FileManager.default.copyItem(atPath: "\(f)/\(path)", toPath: "\(f)/epochs.h5")
+            try python(f, "with h5py.File('epochs.h5', 'a') as c: c['metrics/epoch'][0] = 8.98846567431158e307")
+            return ["eval", "epochs.h5"]
+        },
+        Case("--init-from a checkpoint whose history holds a step of -2.5", 65, ["/metrics/step", "not a count"]) { f in
+            let path = try checkpoint(f)
+            try FileManager.default.copyItem(atPath: "\(f)/\(path)", toPath: "\(f)/steps.h5")
+            try python(f, "with h5py.File('steps.h5', 'a') as c: c['metrics/step'][0] = -2.5")
+            return ["train", "exp.toml", "--run-dir", "new", "--init-from", "steps.h5"]
+        },
         Case("eval of a model of an unknown format version", 65, ["version"]) { f in
             try FileManager.default.copyItem(atPath: "\(f)/model.h5", toPath: "\(f)/v99.h5")
             try python(f, "with h5py.File('v99.h5', 'a') as m: m.attrs['version'] = np.int64(99)")
