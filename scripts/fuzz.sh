@@ -106,9 +106,10 @@ run() {
   local kinds=""
   if [ -d "$findings/libhdf5" ]; then
     kinds=$(for report in "$findings"/libhdf5/*.txt; do
-        kind=$(grep -o -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-z-]+' "$report" | sed -E 's/ERROR: [A-Za-z]+: //' || true)
+        # The sanitizer's own name for it (SEGV, allocation-size-too-big, timeout, ...).
+        kind=$(grep -o -m1 -E 'SUMMARY: [A-Za-z]+: [A-Za-z][A-Za-z-]*' "$report" | sed -E 's/SUMMARY: [A-Za-z]+: //' || true)
+        [ -n "$kind" ] || ! grep -q 'leaked in' "$report" || kind=leak
         [ -n "$kind" ] || kind=other
-        [ "$kind" != detected ] || kind=leak
         function=$(grep -o -m1 -E 'in H5[A-Za-z0-9_]+ \(/[^ ]*libhdf5' "$report" | grep -o -E 'H5[A-Za-z0-9_]+' || echo "?")
         echo "$kind in $function"
       done | sort | uniq -c | sort -rn | awk '{count=$1; $1=""; printf "%s%s x%s", (NR > 1 ? ";" : ""), $0, count}')
