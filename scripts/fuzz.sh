@@ -112,7 +112,7 @@ run() {
         [ -n "$kind" ] || kind=other
         function=$(grep -o -m1 -E 'in H5[A-Za-z0-9_]+ \(/[^ ]*libhdf5' "$report" | grep -o -E 'H5[A-Za-z0-9_]+' || echo "?")
         echo "$kind in $function"
-      done | sort | uniq -c | sort -rn | awk '{count=$1; $1=""; printf "%s%s x%s", (NR > 1 ? ";" : ""), $0, count}')
+      done | sort | uniq -c | sort -rn | awk '{count=$1; $1=""; sub(/^ /, ""); printf "%s%s x%s", (NR > 1 ? "; " : ""), $0, count}')
   fi
   local counters
   counters=$(grep -o 'Loaded 1 modules *([0-9]* inline' "$scratch/$name.log" | grep -o '[0-9]* inline' | grep -o '[0-9]*' || echo 0)
